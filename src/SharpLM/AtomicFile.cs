@@ -1,0 +1,45 @@
+using System.Text;
+
+namespace SharpLM;
+
+/// <summary>
+/// Writes files so that a reader (or a crash) never sees half of one: the content goes to a
+/// temporary file in the same folder, is flushed to disk, and is renamed over the target.
+/// </summary>
+public static class AtomicFile
+{
+    /// <summary>Writes <paramref name="text"/> as UTF-8 without a byte-order mark.</summary>
+    public static void WriteAllText(string path, string text) =>
+        Write(path, stream =>
+        {
+            using var writer = new StreamWriter(stream, new UTF8Encoding(false), 1 << 16, leaveOpen: true);
+            writer.Write(text);
+        });
+
+    /// <summary>
+    /// Opens a temporary file beside <paramref name="path"/>, lets <paramref name="write"/> fill it,
+    /// then flushes and renames it over <paramref name="path"/>. If <paramref name="write"/> throws,
+    /// the temporary file is removed and <paramref name="path"/> is left as it was.
+    /// </summary>
+    public static void Write(string path, Action<Stream> write)
+    {
+        string full = Path.GetFullPath(path);
+        string folder = Path.GetDirectoryName(full)!;
+        Directory.CreateDirectory(folder);
+        string temp = Path.Combine(folder, $".{Path.GetFileName(full)}.{Environment.ProcessId}.{Guid.NewGuid():N}.tmp");
+        try
+        {
+            using (var stream = new FileStream(temp, FileMode.CreateNew, FileAccess.Write, FileShare.None, 1 << 16))
+            {
+                write(stream);
+                stream.Flush(flushToDisk: true);
+            }
+            File.Move(temp, full, overwrite: true);
+        }
+        catch
+        {
+            try { File.Delete(temp); } catch (IOException) { /* best effort: the target is untouched either way */ }
+            throw;
+        }
+    }
+}

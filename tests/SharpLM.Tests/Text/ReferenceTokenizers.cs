@@ -1,0 +1,33 @@
+using Fast = FastBertTokenizer;
+using Ml = Microsoft.ML.Tokenizers;
+
+namespace SharpLM.Tests.Text;
+
+/// <summary>The two reference WordPiece encoders, loaded with the real bert-base-uncased vocab.</summary>
+internal static class ReferenceTokenizers
+{
+    private static readonly Lazy<Fast.BertTokenizer> FastBert = new(() =>
+    {
+        var tokenizer = new Fast.BertTokenizer();
+        using var reader = new StreamReader(TestData.BertBaseUncasedVocab);
+        tokenizer.LoadVocabulary(reader, convertInputToLowercase: true);
+        return tokenizer;
+    });
+
+    private static readonly Lazy<Ml.BertTokenizer> MlBert = new(() =>
+    {
+        using var stream = File.OpenRead(TestData.BertBaseUncasedVocab);
+        // Accent stripping in ML.Tokenizers is RemoveNonSpacingMarks.
+        return Ml.BertTokenizer.Create(stream, new Ml.BertOptions { LowerCaseBeforeTokenization = true, RemoveNonSpacingMarks = true });
+    });
+
+    /// <summary>FastBertTokenizer 1.2.6: ids with [CLS] and [SEP].</summary>
+    public static int[] FastBertIds(string text)
+    {
+        var (ids, _, _) = FastBert.Value.Encode(text, maximumTokens: 1_000_000);
+        return ids.ToArray().Select(i => (int)i).ToArray();
+    }
+
+    /// <summary>Microsoft.ML.Tokenizers 2.0.1 BertTokenizer: ids with [CLS] and [SEP].</summary>
+    public static int[] MlTokenizersIds(string text) => MlBert.Value.EncodeToIds(text).ToArray();
+}
