@@ -1,5 +1,8 @@
-using TorchSharp;
-var x = torch.randn(3, 3, requires_grad: true);
-var y = x.matmul(x).sum();
-y.backward();
-Console.WriteLine(x.grad!.shape[0]);
+namespace SharpLM.Cli;
+
+/// <summary>The <c>sharplm</c> command.</summary>
+public static class Program
+{
+    /// <summary>Entry point: runs the command line with the process's console.</summary>
+    public static int Main(string[] args) => SharpLmCommandLine.Run(args, Console.Out, Console.Error);
+}

@@ -1,0 +1,42 @@
+using System.CommandLine;
+
+namespace SharpLM.Cli;
+
+/// <summary>
+/// Builds the verb tree and runs it. Every failure the user can fix (a missing file, invalid UTF-8, a
+/// bad vocabulary) is printed as one line naming the file and the problem, with exit code 1 and no
+/// stack trace; a wrong command line gets the parser's message and exit code 2.
+/// </summary>
+public static class SharpLmCommandLine
+{
+    /// <summary>Exit code for a failure with the user's input or the machine (disk full, permissions).</summary>
+    public const int InputError = 1;
+
+    /// <summary>Parses <paramref name="args"/> and runs the verb, writing to the given streams.</summary>
+    public static int Run(string[] args, TextWriter output, TextWriter error)
+    {
+        var context = new CommandContext(output, error);
+        var root = new RootCommand("SharpLM: build a vocabulary, tokenize text and (soon) pretrain BERT models, in .NET.")
+        {
+            QuickstartCommand.Create(context),
+            VocabCommand.Create(context),
+            TokenizeCommand.Create(context),
+        };
+        var parse = root.Parse(args);
+        try
+        {
+            return parse.Invoke(new InvocationConfiguration { Output = output, Error = error, EnableDefaultExceptionHandler = false });
+        }
+        catch (Exception e) when (Unwrap(e) is InvalidInputException or IOException or UnauthorizedAccessException)
+        {
+            error.WriteLine($"error: {Unwrap(e).Message}");
+            return InputError;
+        }
+    }
+
+    private static Exception Unwrap(Exception e) =>
+        e is AggregateException { InnerExceptions.Count: 1 } aggregate ? Unwrap(aggregate.InnerExceptions[0]) : e;
+}
+
+/// <summary>Where a verb writes: results to <see cref="Output"/>, progress and warnings to <see cref="Error"/>.</summary>
+public sealed record CommandContext(TextWriter Output, TextWriter Error);

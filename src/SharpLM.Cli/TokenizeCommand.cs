@@ -1,0 +1,68 @@
+using System.CommandLine;
+using System.Text;
+using SharpLM.Data;
+using SharpLM.Text;
+
+namespace SharpLM.Cli;
+
+/// <summary><c>sharplm tokenize</c>: one output line of ids (or tokens) per input line.</summary>
+public static class TokenizeCommand
+{
+    /// <summary>Creates the verb.</summary>
+    public static Command Create(CommandContext context)
+    {
+        var vocab = new Option<string>("--vocab") { Description = "vocab.txt (or a model folder holding one).", Required = true };
+        var cased = new Option<bool>("--cased") { Description = "Keep case and accents (default: lowercase and strip accents)." };
+        var tokens = new Option<bool>("--tokens") { Description = "Print token strings instead of ids." };
+        var pair = new Option<bool>("--pair") { Description = "Each input line is a TAB-separated text pair." };
+        var maxLength = new Option<int?>("--max-length") { Description = "Truncate to this many tokens, [CLS] and [SEP] included (longest-first for pairs)." };
+        var input = new Option<string?>("--input") { Description = "A UTF-8 file: one text (or TAB-separated pair) per line." };
+        var output = new Option<string?>("--output") { Description = "Write here instead of standard output (atomically: nothing is left half-written)." };
+        var text = new Argument<string?>("text") { Description = "Text to tokenize, when no --input is given.", Arity = ArgumentArity.ZeroOrOne };
+        var command = new Command("tokenize", "Turn text into WordPiece ids: [CLS] first, [SEP] last, one line per input line.")
+        {
+            vocab, cased, tokens, pair, maxLength, input, output, text,
+        };
+        command.SetAction(parse =>
+        {
+            string? file = parse.GetValue(input), single = parse.GetValue(text);
+            if ((file is null) == (single is null)) throw new InvalidInputException("tokenize: give either --input FILE or a TEXT argument (one of them).");
+            var tokenizer = new BertTokenizer(Vocabulary.Load(parse.GetValue(vocab)!), lowercase: !parse.GetValue(cased));
+            var lines = file is null ? [single!] : TextFileLines.Read(file);
+            string? target = parse.GetValue(output);
+            if (target is null)
+            {
+                Write(lines, tokenizer, parse.GetValue(tokens), parse.GetValue(pair), parse.GetValue(maxLength), file ?? "TEXT", context.Output);
+                return 0;
+            }
+            AtomicFile.Write(target, stream =>
+            {
+                using var writer = new StreamWriter(stream, new UTF8Encoding(false), 1 << 16, leaveOpen: true);
+                Write(lines, tokenizer, parse.GetValue(tokens), parse.GetValue(pair), parse.GetValue(maxLength), file ?? "TEXT", writer);
+            });
+            return 0;
+        });
+        return command;
+    }
+
+    private static void Write(IEnumerable<string> lines, BertTokenizer tokenizer, bool asTokens, bool pairs, int? maxLength, string source, TextWriter writer)
+    {
+        if (maxLength is int max && max < (pairs ? 3 : 2))
+            throw new InvalidInputException($"--max-length {max}: too small to hold [CLS] and [SEP]{(pairs ? " twice" : "")}.");
+        int lineNumber = 0;
+        foreach (string line in lines)
+        {
+            lineNumber++;
+            EncodedText encoded;
+            if (pairs)
+            {
+                int tab = line.IndexOf('\t');
+                if (tab < 0) throw new InvalidInputException($"{source}: line {lineNumber} has no TAB; --pair expects 'first<TAB>second' on every line.");
+                encoded = tokenizer.Encode(line[..tab], line[(tab + 1)..], maxLength);
+            }
+            else encoded = tokenizer.Encode(line, maxLength);
+            if (asTokens) writer.WriteLine(string.Join(' ', encoded.Tokens));
+            else writer.WriteLine(string.Join(' ', encoded.Ids));
+        }
+    }
+}
