@@ -53,7 +53,10 @@ public static class TextFileLines
                 var status = Utf8.ToUtf16(bytes.AsSpan(0, available), chars, out int bytesRead, out int charsWritten,
                     replaceInvalidSequences: false, isFinalBlock: final);
                 if (status == System.Buffers.OperationStatus.InvalidData)
+                {
+                    lineNumber += chars.AsSpan(0, charsWritten).Count('\n');
                     throw new InvalidInputException($"{path}: invalid UTF-8 at byte {fileOffset + bytesRead} (line {lineNumber}); convert the file to UTF-8.");
+                }
                 // Indices, not spans: a span cannot live across the yield below.
                 int pos = 0;
                 if (first && charsWritten > 0 && chars[0] == '\uFEFF') pos = 1;
