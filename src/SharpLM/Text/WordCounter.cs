@@ -8,7 +8,7 @@ namespace SharpLM.Text;
 /// </summary>
 public sealed class WordCounter
 {
-    private const int BlockCharacters = 1 << 20;
+    private const int BlockCharacters = 1 << 18;
     private readonly BertPreTokenizer _preTokenizer;
     private readonly int _threads;
 
@@ -59,8 +59,11 @@ public sealed class WordCounter
         var tables = workers.Select(w => w.Result).OrderByDescending(t => t.Count).ToList();
         var total = tables[0];
         foreach (var table in tables.Skip(1))
+        {
             foreach (var (word, count) in table)
                 total[word] = total.GetValueOrDefault(word) + count;
+            table.Clear();
+        }
         return total;
     }
 

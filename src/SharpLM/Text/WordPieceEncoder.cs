@@ -7,41 +7,32 @@ namespace SharpLM.Text;
 /// </summary>
 /// <remarks>
 /// Lookups take spans of the word (no substring is allocated): word-initial pieces and continuation
-/// pieces live in two tables, the latter keyed without the prefix.
+/// pieces live in two <see cref="PieceTable"/>s, the latter keyed without the prefix.
 /// </remarks>
 public sealed class WordPieceEncoder
 {
     /// <summary>Words longer than this many code points become [UNK] (BERT's max_input_chars_per_word).</summary>
     public const int MaxWordCodePoints = 100;
 
-    private readonly Dictionary<string, int>.AlternateLookup<ReadOnlySpan<char>> _initial;
-    private readonly Dictionary<string, int>.AlternateLookup<ReadOnlySpan<char>> _continuation;
-    private readonly int _maxInitialLength;
-    private readonly int _maxContinuationLength;
+    private readonly PieceTable _initial;
+    private readonly PieceTable _continuation;
 
     /// <summary>Creates an encoder over <paramref name="vocabulary"/>.</summary>
     public WordPieceEncoder(Vocabulary vocabulary)
     {
         Vocabulary = vocabulary;
-        var initial = new Dictionary<string, int>(StringComparer.Ordinal);
-        var continuation = new Dictionary<string, int>(StringComparer.Ordinal);
+        var initial = new List<(string, int)>();
+        var continuation = new List<(string, int)>();
         for (int id = 0; id < vocabulary.Count; id++)
         {
             string token = vocabulary[id];
             if (token.StartsWith(Vocabulary.ContinuationPrefix, StringComparison.Ordinal) && token.Length > Vocabulary.ContinuationPrefix.Length)
-            {
-                string rest = token[Vocabulary.ContinuationPrefix.Length..];
-                continuation.TryAdd(rest, id);
-                _maxContinuationLength = Math.Max(_maxContinuationLength, rest.Length);
-            }
+                continuation.Add((token[Vocabulary.ContinuationPrefix.Length..], id));
             else
-            {
-                initial.TryAdd(token, id);
-                _maxInitialLength = Math.Max(_maxInitialLength, token.Length);
-            }
+                initial.Add((token, id));
         }
-        _initial = initial.GetAlternateLookup<ReadOnlySpan<char>>();
-        _continuation = continuation.GetAlternateLookup<ReadOnlySpan<char>>();
+        _initial = new PieceTable(initial);
+        _continuation = new PieceTable(continuation);
     }
 
     /// <summary>The vocabulary the pieces come from.</summary>
@@ -54,35 +45,49 @@ public sealed class WordPieceEncoder
     /// <returns>False when the word became [UNK].</returns>
     public bool Encode(ReadOnlySpan<char> word, PieceList output)
     {
+        if (word.Length == 1)
+        {
+            int only = _initial.FindChar(word[0]);
+            output.Add(only >= 0 ? only : Vocabulary.UnknownId, 0, 1);
+            return only >= 0;
+        }
         int mark = output.Count;
         if (word.Length > MaxWordCodePoints && CountCodePoints(word) > MaxWordCodePoints)
         {
             output.Add(Vocabulary.UnknownId, 0, word.Length);
             return false;
         }
+        // Words over 100 code points are [UNK] above, so this is at most 201 entries.
+        Span<uint> prefixHash = stackalloc uint[Math.Min(word.Length, Math.Max(_initial.MaxKeyLength, _continuation.MaxKeyLength)) + 1];
         int start = 0;
         while (start < word.Length)
         {
-            bool first = start == 0;
-            int maxLength = first ? _maxInitialLength : _maxContinuationLength;
-            int end = Math.Min(word.Length, start + maxLength);
-            int id = -1;
-            while (end > start)
+            var table = start == 0 ? _initial : _continuation;
+            int longest = Math.Min(word.Length - start, table.MaxKeyLength);
+            // Hash every prefix once, then try them from the longest down.
+            uint hash = PieceTable.Seed;
+            for (int k = 1; k <= longest; k++)
             {
-                // Never cut a surrogate pair: a piece is a run of whole code points.
-                if (end < word.Length && char.IsLowSurrogate(word[end]) && char.IsHighSurrogate(word[end - 1])) { end--; continue; }
-                var piece = word[start..end];
-                if ((first ? _initial : _continuation).TryGetValue(piece, out id)) break;
-                end--;
+                hash = PieceTable.Step(hash, word[start + k - 1]);
+                prefixHash[k] = hash;
             }
-            if (end == start)
+            int id = -1, length = longest;
+            for (; length > 0; length--)
+            {
+                int end = start + length;
+                // Never cut a surrogate pair: a piece is a run of whole code points.
+                if (end < word.Length && char.IsLowSurrogate(word[end]) && char.IsHighSurrogate(word[end - 1])) continue;
+                id = table.Find(word.Slice(start, length), PieceTable.Finish(prefixHash[length]));
+                if (id >= 0) break;
+            }
+            if (id < 0)
             {
                 output.Truncate(mark);
                 output.Add(Vocabulary.UnknownId, 0, word.Length);
                 return false;
             }
-            output.Add(id, start, end);
-            start = end;
+            output.Add(id, start, start + length);
+            start += length;
         }
         return true;
     }

@@ -90,14 +90,16 @@ public sealed class WordPieceTrainer
         }
 
         var pairCounts = new Dictionary<long, long>();
-        var wordsWithPair = new Dictionary<long, HashSet<int>>();
+        // Which words hold each pair. A list, not a set: it is a quarter of the memory, and a word listed
+        // twice (or no longer holding the pair) is skipped by the check in the merge loop.
+        var wordsWithPair = new Dictionary<long, List<int>>();
         for (int w = 0; w < words.Length; w++)
             for (int i = 0; i + 1 < lengths[w]; i++)
             {
                 long pair = Pair(words[w][i], words[w][i + 1]);
                 pairCounts[pair] = pairCounts.GetValueOrDefault(pair) + weights[w];
-                if (!wordsWithPair.TryGetValue(pair, out var set)) wordsWithPair[pair] = set = new HashSet<int>();
-                set.Add(w);
+                if (!wordsWithPair.TryGetValue(pair, out var list)) wordsWithPair[pair] = list = new List<int>(2);
+                if (list.Count == 0 || list[^1] != w) list.Add(w);
             }
 
         // Max-heap on count, ties to the smaller pair key; entries go stale as counts fall and are
@@ -127,7 +129,8 @@ public sealed class WordPieceTrainer
             {
                 int[] symbols = words[w];
                 int length = lengths[w];
-                if (!Contains(symbols, length, a, b)) continue; // stale: an earlier merge removed the pair
+                // Stale (an earlier merge removed the pair) or listed twice (this merge already ran here).
+                if (!Contains(symbols, length, a, b)) continue;
                 long weight = weights[w];
                 for (int i = 0; i + 1 < length; i++) Add(delta, Pair(symbols[i], symbols[i + 1]), -weight);
                 int write = 0;
@@ -147,8 +150,8 @@ public sealed class WordPieceTrainer
                     Add(delta, pair, weight);
                     if (symbols[i] == newId || symbols[i + 1] == newId)
                     {
-                        if (!wordsWithPair.TryGetValue(pair, out var set)) wordsWithPair[pair] = set = new HashSet<int>();
-                        set.Add(w);
+                        if (!wordsWithPair.TryGetValue(pair, out var list)) wordsWithPair[pair] = list = new List<int>(2);
+                        if (list.Count == 0 || list[^1] != w) list.Add(w);
                     }
                 }
             }
@@ -162,6 +165,12 @@ public sealed class WordPieceTrainer
                 if (change > 0) heap.Enqueue(pair, (-count, pair));
             }
             merges++;
+            if (heap.Count > 4 * pairCounts.Count + 1024)
+            {
+                // Stale entries pile up as counts fall; rebuilding keeps the heap proportional to the live pairs.
+                heap.Clear();
+                foreach (var (pair, count) in pairCounts) heap.Enqueue(pair, (-count, pair));
+            }
             if (merges % 1000 == 0) Progress?.Invoke(merges, tokens.Count);
         }
         Progress?.Invoke(merges, tokens.Count);
