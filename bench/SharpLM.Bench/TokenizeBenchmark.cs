@@ -36,7 +36,9 @@ internal static class TokenizeBenchmark
         Ml.BertTokenizer ml;
         using (var stream = File.OpenRead(vocabPath))
             ml = Ml.BertTokenizer.Create(stream, new Ml.BertOptions { LowerCaseBeforeTokenization = true, RemoveNonSpacingMarks = true });
-        var rust = new Rust.Tokenizer(vocabPath: BertBaseUncased.WriteTokenizerJson(vocabPath, folder));
+        string tokenizerJson = Path.Combine(folder, "tokenizer.json");
+        SharpLM.Interop.TokenizerJson.Save(ours.Vocabulary, lowercase: true, tokenizerJson);
+        var rust = new Rust.Tokenizer(vocabPath: tokenizerJson);
 
         var contenders = new[]
         {

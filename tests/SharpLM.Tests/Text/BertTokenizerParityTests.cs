@@ -4,9 +4,10 @@ using SharpLM.Text;
 namespace SharpLM.Tests.Text;
 
 /// <summary>
-/// Our ids against two independent WordPiece encoders, on the real bert-base-uncased vocabulary and
-/// real text. Where the references disagree with each other, Hugging Face's BertTokenizer rules decide,
-/// and each such case has a test of its own below.
+/// Our ids against Hugging Face's own tokenizers (the Rust library, loading the tokenizer.json we
+/// write) and two independent .NET WordPiece encoders, on the real bert-base-uncased vocabulary and
+/// real text. Where the .NET references disagree with Hugging Face, Hugging Face's rules decide, and
+/// each such case has a test of its own below.
 /// </summary>
 public class BertTokenizerParityTests
 {
@@ -20,6 +21,27 @@ public class BertTokenizerParityTests
     // Neither reference puts CJK ideographs outside the Basic Multilingual Plane (surrogate pairs,
     // CJK Extension B and later) into words of their own, as BERT's _tokenize_chinese_chars does.
     private static bool HasSupplementaryCharacter(string line) => line.Any(char.IsSurrogate);
+
+    [Fact]
+    public void Ids_equal_Hugging_Face_tokenizers_on_every_line_of_the_default_corpus()
+    {
+        var lines = TestData.Lines(TestData.SotuPath).Concat(TestData.Lines(TestData.TangPath));
+        AssertSameIds(lines, ReferenceTokenizers.HuggingFaceIds, "Hugging Face tokenizers", minimumLines: 27_000);
+    }
+
+    [Fact]
+    public void Hugging_Face_tokenizers_agree_on_every_case_where_the_NET_references_differ()
+    {
+        string[] cases =
+        [
+            "The state of the [MASK] is strong.",                    // typed special token
+            string.Concat(Enumerable.Repeat("state", 21)),           // 105-character word
+            "卷雲山\U00027944\U00027944，碎石水磷磷。",             // supplementary CJK ideographs
+            "$5 + 3 < 4 = x^2 `code` a|b ~c □",                      // symbols
+            "Ça va, ÉTÉ e\u0301t\u00E9! İstanbul \u00A0 a\u200Bb", // accents, dotted I, Zs, Cf
+        ];
+        AssertSameIds(cases, ReferenceTokenizers.HuggingFaceIds, "Hugging Face tokenizers", minimumLines: cases.Length);
+    }
 
     [Fact]
     public void Ids_equal_FastBertTokenizer_on_every_State_of_the_Union_paragraph()

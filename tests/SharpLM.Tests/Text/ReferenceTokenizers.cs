@@ -1,5 +1,6 @@
 using Fast = FastBertTokenizer;
 using Ml = Microsoft.ML.Tokenizers;
+using Rust = Tokenizers.DotNet;
 
 namespace SharpLM.Tests.Text;
 
@@ -20,6 +21,17 @@ internal static class ReferenceTokenizers
         // Accent stripping in ML.Tokenizers is RemoveNonSpacingMarks.
         return Ml.BertTokenizer.Create(stream, new Ml.BertOptions { LowerCaseBeforeTokenization = true, RemoveNonSpacingMarks = true });
     });
+
+    private static readonly Lazy<Rust.Tokenizer> HfRust = new(() =>
+    {
+        string path = Path.Combine(Path.GetTempPath(), $"sharplm-tokenizer-{Environment.ProcessId}.json");
+        SharpLM.Interop.TokenizerJson.Save(SharpLM.Text.Vocabulary.Load(TestData.BertBaseUncasedVocab), lowercase: true, path);
+        AppDomain.CurrentDomain.ProcessExit += (_, _) => File.Delete(path);
+        return new Rust.Tokenizer(vocabPath: path);
+    });
+
+    /// <summary>Hugging Face tokenizers (Rust) through Tokenizers.DotNet 1.4.1, from our tokenizer.json: ids with [CLS] and [SEP].</summary>
+    public static int[] HuggingFaceIds(string text) => HfRust.Value.Encode(text).Select(i => (int)i).ToArray();
 
     /// <summary>FastBertTokenizer 1.2.6: ids with [CLS] and [SEP].</summary>
     public static int[] FastBertIds(string text)
