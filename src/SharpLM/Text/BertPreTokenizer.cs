@@ -16,6 +16,13 @@ namespace SharpLM.Text;
 /// </remarks>
 public sealed class BertPreTokenizer
 {
+    private const byte AsciiWord = 0, AsciiSpace = 1, AsciiPunctuation = 2, AsciiDropped = 3;
+    private static readonly byte[] AsciiClass = Enumerable.Range(0, 0x80).Select(c =>
+        c is ' ' or '\t' or '\n' or '\r' ? AsciiSpace
+        : c < 0x20 || c == 0x7F ? AsciiDropped
+        : BertCharacters.IsPunctuation(c) ? AsciiPunctuation
+        : AsciiWord).ToArray();
+
     private readonly bool _lowercase;
     private readonly bool _stripAccents;
     private readonly string?[] _bmpTransform;
@@ -52,17 +59,28 @@ public sealed class BertPreTokenizer
             char c = text[i];
             if (c < 0x80)
             {
-                // ASCII fast path: no accents, one-to-one case mapping.
-                if (c == '[' && anySpecial && TryMatchSpecial(text, i, output, out int matched)) { i += matched; continue; }
-                if (c is ' ' or '\t' or '\n' or '\r') output.EndWord();
-                else if (c < 0x20 || c == 0x7F || c == 0) { /* control: dropped */ }
-                else if (BertCharacters.IsPunctuation(c))
+                // ASCII fast path: no accents, one-to-one case mapping, and runs of letters and digits
+                // copied in one go.
+                switch (AsciiClass[c])
                 {
-                    output.EndWord();
-                    output.Append(c, i, i + 1);
-                    output.EndWord();
+                    case AsciiWord:
+                        int run = i + 1;
+                        while (run < text.Length && text[run] < 0x80 && AsciiClass[text[run]] == AsciiWord) run++;
+                        output.AppendAscii(text[i..run], i, _lowercase);
+                        i = run;
+                        continue;
+                    case AsciiSpace:
+                        output.EndWord();
+                        break;
+                    case AsciiPunctuation:
+                        if (c == '[' && anySpecial && TryMatchSpecial(text, i, output, out int matched)) { i += matched; continue; }
+                        output.EndWord();
+                        output.Append(c, i, i + 1);
+                        output.EndWord();
+                        break;
+                    default: // control characters are dropped
+                        break;
                 }
-                else output.Append(_lowercase && c is >= 'A' and <= 'Z' ? (char)(c + 32) : c, i, i + 1);
                 i++;
                 continue;
             }

@@ -136,31 +136,32 @@ public sealed class BertTokenizer
     {
         int length = firstCount + 2 + (second is null ? 0 : secondCount + 1);
         var ids = new int[length];
-        var tokens = new string[length];
         var types = new int[length];
-        var attention = new int[length];
         var special = new int[length];
         var offsets = new TokenOffset[length];
-        int at = 0;
-        void Put(int id, int type, bool isSpecial, TokenOffset offset)
+        ids[0] = Vocabulary.ClassifierId;
+        special[0] = 1;
+        int at = 1;
+        for (int i = 0; i < firstCount; i++, at++)
         {
-            ids[at] = id;
-            tokens[at] = Vocabulary[id];
-            types[at] = type;
-            attention[at] = 1;
-            special[at] = isSpecial ? 1 : 0;
-            offsets[at] = offset;
-            at++;
+            ids[at] = first.Id(i);
+            offsets[at] = new TokenOffset(first.Start(i), first.End(i));
         }
-        Put(Vocabulary.ClassifierId, 0, true, default);
-        for (int i = 0; i < firstCount; i++) Put(first.Id(i), 0, false, new TokenOffset(first.Start(i), first.End(i)));
-        Put(Vocabulary.SeparatorId, 0, true, default);
+        ids[at] = Vocabulary.SeparatorId;
+        special[at++] = 1;
         if (second is not null)
         {
-            for (int i = 0; i < secondCount; i++) Put(second.Id(i), 1, false, new TokenOffset(second.Start(i), second.End(i)));
-            Put(Vocabulary.SeparatorId, 1, true, default);
+            for (int i = 0; i < secondCount; i++, at++)
+            {
+                ids[at] = second.Id(i);
+                types[at] = 1;
+                offsets[at] = new TokenOffset(second.Start(i), second.End(i));
+            }
+            ids[at] = Vocabulary.SeparatorId;
+            types[at] = 1;
+            special[at] = 1;
         }
-        return new EncodedText(ids, tokens, types, attention, special, offsets);
+        return new EncodedText(Vocabulary, ids, types, special, offsets);
     }
 
     /// <summary>Buffers reused by one thread across calls.</summary>

@@ -16,9 +16,17 @@ internal sealed class PieceTable
     /// <summary>The hash of the empty prefix.</summary>
     public const uint Seed = 2166136261u;
 
-    private readonly string?[] _keys;
-    private readonly uint[] _hashes;
-    private readonly int[] _ids;
+    // One 16-byte slot per entry, so that a probe touches one cache line; key characters live in one pool.
+    private struct Slot
+    {
+        public uint Hash;
+        public int Id;      // -1: empty
+        public int Offset;  // into _pool
+        public int Length;
+    }
+
+    private readonly Slot[] _slots;
+    private readonly char[] _pool;
     private readonly int _mask;
     private readonly int[] _singleChar = new int[0x10000];
 
@@ -26,11 +34,12 @@ internal sealed class PieceTable
     {
         int capacity = 16;
         while (capacity < entries.Count * 2) capacity <<= 1;
-        _keys = new string?[capacity];
-        _hashes = new uint[capacity];
-        _ids = new int[capacity];
+        _slots = new Slot[capacity];
+        for (int i = 0; i < capacity; i++) _slots[i].Id = -1;
+        _pool = new char[entries.Sum(e => e.Key.Length)];
         _mask = capacity - 1;
         Array.Fill(_singleChar, -1);
+        int used = 0;
         foreach (var (key, id) in entries)
         {
             MaxKeyLength = Math.Max(MaxKeyLength, key.Length);
@@ -38,16 +47,12 @@ internal sealed class PieceTable
             uint hash = Seed;
             foreach (char c in key) hash = Step(hash, c);
             hash = Finish(hash);
+            if (Find(key, hash, includeSingle: false) >= 0) continue; // first id wins, as in a dictionary built with TryAdd
             int slot = (int)hash & _mask;
-            while (_keys[slot] is not null)
-            {
-                if (_keys[slot] == key) goto next; // first id wins, as in a dictionary built with TryAdd
-                slot = (slot + 1) & _mask;
-            }
-            _keys[slot] = key;
-            _hashes[slot] = hash;
-            _ids[slot] = id;
-        next:;
+            while (_slots[slot].Id >= 0) slot = (slot + 1) & _mask;
+            key.CopyTo(_pool.AsSpan(used));
+            _slots[slot] = new Slot { Hash = hash, Id = id, Offset = used, Length = key.Length };
+            used += key.Length;
         }
     }
 
@@ -67,15 +72,19 @@ internal sealed class PieceTable
     }
 
     /// <summary>The id of <paramref name="key"/>, whose finished hash is <paramref name="hash"/>, or -1.</summary>
-    public int Find(ReadOnlySpan<char> key, uint hash)
+    public int Find(ReadOnlySpan<char> key, uint hash) => Find(key, hash, includeSingle: true);
+
+    private int Find(ReadOnlySpan<char> key, uint hash, bool includeSingle)
     {
-        if (key.Length == 1) return _singleChar[key[0]];
+        if (includeSingle && key.Length == 1) return _singleChar[key[0]];
+        var slots = _slots;
         int slot = (int)hash & _mask;
         while (true)
         {
-            string? candidate = _keys[slot];
-            if (candidate is null) return -1;
-            if (_hashes[slot] == hash && candidate.AsSpan().SequenceEqual(key)) return _ids[slot];
+            ref Slot candidate = ref slots[slot];
+            if (candidate.Id < 0) return -1;
+            if (candidate.Hash == hash && candidate.Length == key.Length && _pool.AsSpan(candidate.Offset, candidate.Length).SequenceEqual(key))
+                return candidate.Id;
             slot = (slot + 1) & _mask;
         }
     }

@@ -48,6 +48,24 @@ public sealed class PreTokenizedText
         _charCount++;
     }
 
+    /// <summary>Appends a run of ASCII word characters that map one-to-one onto the original text from <paramref name="originalStart"/> on.</summary>
+    internal void AppendAscii(ReadOnlySpan<char> run, int originalStart, bool lowercase)
+    {
+        while (_charCount + run.Length > _chars.Length) GrowChars();
+        if (_openWordStart < 0) _openWordStart = _charCount;
+        var chars = _chars.AsSpan(_charCount, run.Length);
+        var starts = _charStart.AsSpan(_charCount, run.Length);
+        var ends = _charEnd.AsSpan(_charCount, run.Length);
+        for (int k = 0; k < run.Length; k++)
+        {
+            char c = run[k];
+            chars[k] = lowercase && (uint)(c - 'A') <= 'Z' - 'A' ? (char)(c + 32) : c;
+            starts[k] = originalStart + k;
+            ends[k] = originalStart + k + 1;
+        }
+        _charCount += run.Length;
+    }
+
     internal void EndWord() => EndWord(-1);
 
     internal void AddSpecialToken(int id, int originalStart, int originalEnd)
