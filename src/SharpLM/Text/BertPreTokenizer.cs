@@ -49,13 +49,23 @@ public sealed class BertPreTokenizer
     public bool StripAccents => _stripAccents;
 
     /// <summary>Splits <paramref name="text"/> into words, replacing the contents of <paramref name="output"/>.</summary>
-    public void Split(ReadOnlySpan<char> text, PreTokenizedText output)
+    public void Split(ReadOnlySpan<char> text, PreTokenizedText output) => Split(text, 0, output, int.MaxValue);
+
+    /// <summary>
+    /// Splits <paramref name="text"/> from <paramref name="from"/> on, replacing the contents of
+    /// <paramref name="output"/>, and stops at the first word boundary after about
+    /// <paramref name="maxCharacters"/> normalised characters, so that a long text is processed in
+    /// chunks that stay in cache. Offsets are into the whole <paramref name="text"/>.
+    /// </summary>
+    /// <returns>Where to continue: <c>text.Length</c> when the text is done.</returns>
+    public int Split(ReadOnlySpan<char> text, int from, PreTokenizedText output, int maxCharacters)
     {
         output.Clear();
         bool anySpecial = _specialTokens.Length > 0;
-        int i = 0;
+        int i = from;
         while (i < text.Length)
         {
+            if (output.CharacterCount >= maxCharacters && !output.HasOpenWord) return i;
             char c = text[i];
             if (c < 0x80)
             {
@@ -110,6 +120,7 @@ public sealed class BertPreTokenizer
             if (cjk) output.EndWord();
         }
         output.EndWord();
+        return text.Length;
     }
 
     private static void AppendChars(ReadOnlySpan<char> chars, int start, int end, PreTokenizedText output, bool cjk)

@@ -10,6 +10,7 @@ namespace SharpLM.Text;
 public sealed class BertTokenizer
 {
     [ThreadStatic] private static Scratch? t_scratch;
+    private const int ChunkCharacters = 4096;
 
     private readonly BertPreTokenizer _preTokenizer;
     private readonly WordPieceEncoder _wordPiece;
@@ -117,19 +118,25 @@ public sealed class BertTokenizer
     private void Tokenize(ReadOnlySpan<char> text, PieceList pieces, Scratch scratch)
     {
         var words = scratch.Words;
-        _preTokenizer.Split(text, words);
         pieces.Clear();
-        for (int w = 0; w < words.Count; w++)
+        int position = 0;
+        do
         {
-            var word = words.Word(w);
-            int special = words.SpecialTokenId(w);
-            int mark = pieces.Count;
-            if (special >= 0) pieces.Add(special, 0, 1);
-            else _wordPiece.Encode(word, pieces);
-            // Piece ranges are in normalised characters of the word: map them to the original text.
-            for (int p = mark; p < pieces.Count; p++)
-                pieces.SetSpan(p, words.OriginalStart(w, pieces.Start(p)), words.OriginalEnd(w, pieces.End(p) - 1));
+            // Chunks of a few thousand characters keep the working set in cache however long the text.
+            position = _preTokenizer.Split(text, position, words, ChunkCharacters);
+            for (int w = 0; w < words.Count; w++)
+            {
+                var word = words.Word(w);
+                int special = words.SpecialTokenId(w);
+                int mark = pieces.Count;
+                if (special >= 0) pieces.Add(special, 0, 1);
+                else _wordPiece.Encode(word, pieces);
+                // Piece ranges are in normalised characters of the word: map them to the original text.
+                for (int p = mark; p < pieces.Count; p++)
+                    pieces.SetSpan(p, words.OriginalStart(w, pieces.Start(p)), words.OriginalEnd(w, pieces.End(p) - 1));
+            }
         }
+        while (position < text.Length);
     }
 
     private EncodedText Assemble(PieceList first, int firstCount, PieceList? second, int secondCount)

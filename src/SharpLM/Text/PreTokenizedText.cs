@@ -19,6 +19,12 @@ public sealed class PreTokenizedText
     /// <summary>Number of words.</summary>
     public int Count { get; private set; }
 
+    /// <summary>Number of normalised characters held.</summary>
+    public int CharacterCount => _charCount;
+
+    /// <summary>True while a word is being appended to.</summary>
+    internal bool HasOpenWord => _openWordStart >= 0;
+
     /// <summary>The normalised characters of word <paramref name="index"/>.</summary>
     public ReadOnlySpan<char> Word(int index) => _chars.AsSpan(_wordStart[index], _wordLength[index]);
 
