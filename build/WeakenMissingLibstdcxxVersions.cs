@@ -8,14 +8,42 @@ using System.Collections.Generic;
 using System.IO;
 using System.Linq;
 using System.Text;
-using Microsoft.Build.Framework;
-using Microsoft.Build.Utilities;
 
-public class WeakenMissingLibstdcxxVersions : Task
+// The tests compile this file without MSBuild (SHARPLM_TESTS) and call the patcher directly.
+#if !SHARPLM_TESTS
+using Microsoft.Build.Framework;
+
+public class WeakenMissingLibstdcxxVersions : Microsoft.Build.Utilities.Task
 {
     [Required]
     public ITaskItem[] Libraries { get; set; } = Array.Empty<ITaskItem>();
 
+    public override bool Execute()
+    {
+        string? systemLib = LibstdcxxVersionPatcher.FindSystemLibstdcxx();
+        if (systemLib == null)
+        {
+            Log.LogWarning("SharpLM: no system libstdc++.so.6 found in the usual folders; libLibTorchSharp.so left as shipped.");
+            return true;
+        }
+        foreach (ITaskItem item in Libraries)
+        {
+            string path = item.GetMetadata("FullPath");
+            try
+            {
+                foreach (string message in LibstdcxxVersionPatcher.Patch(path, systemLib))
+                    Log.LogMessage(MessageImportance.Normal, "SharpLM: " + message);
+            }
+            catch (InvalidDataException e) { Log.LogError($"SharpLM: {path}: {e.Message}"); }
+        }
+        return !Log.HasLoggedErrors;
+    }
+}
+#endif
+
+/// <summary>The ELF work of the task, free of MSBuild types so that the tests can run it.</summary>
+public static class LibstdcxxVersionPatcher
+{
     // GCC 13's <iostream> emits `.globl _ZSt21ios_base_library_initv` so that linking pulls in a new
     // enough libstdc++; the function is empty and never called.
     static readonly HashSet<string> EmptyMarkers = new HashSet<string> { "_ZSt21ios_base_library_initv" };
@@ -30,37 +58,28 @@ public class WeakenMissingLibstdcxxVersions : Task
     const uint ShtGnuVerdef = 0x6ffffffd, ShtGnuVerneed = 0x6ffffffe, ShtGnuVersym = 0x6fffffff, ShtDynsym = 11;
     const ushort VerFlgWeak = 0x2;
 
-    public override bool Execute()
+    public static string? FindSystemLibstdcxx() => SystemLibstdcxxPaths.FirstOrDefault(File.Exists);
+
+    /// <summary>
+    /// Marks weak every libstdc++ version that <paramref name="path"/> needs and <paramref name="systemLib"/>
+    /// lacks, when only empty markers use it. Returns what it did; throws InvalidDataException otherwise.
+    /// </summary>
+    public static List<string> Patch(string path, string systemLib)
     {
-        string? systemLib = SystemLibstdcxxPaths.FirstOrDefault(File.Exists);
-        if (systemLib == null)
-        {
-            Log.LogWarning("SharpLM: no system libstdc++.so.6 found in the usual folders; libLibTorchSharp.so left as shipped.");
-            return true;
-        }
+        var done = new List<string>();
         HashSet<string> provided;
         try { provided = DefinedVersions(File.ReadAllBytes(systemLib)); }
-        catch (Exception e)
-        {
-            Log.LogError($"SharpLM: cannot read the symbol versions of {systemLib}: {e.Message}");
-            return false;
-        }
-
-        foreach (ITaskItem item in Libraries)
-        {
-            string path = item.GetMetadata("FullPath");
-            try { PatchOne(path, provided, systemLib); }
-            catch (InvalidDataException e) { Log.LogError($"SharpLM: {path}: {e.Message}"); }
-        }
-        return !Log.HasLoggedErrors;
+        catch (InvalidDataException e) { throw new InvalidDataException($"cannot read the symbol versions of {systemLib}: {e.Message}"); }
+        try { return PatchElf(path, systemLib, provided, done); }
+        catch (ArgumentException) { throw new InvalidDataException("truncated or malformed ELF file"); }
     }
 
-    void PatchOne(string path, HashSet<string> provided, string systemLib)
+    static List<string> PatchElf(string path, string systemLib, HashSet<string> provided, List<string> done)
     {
         byte[] elf = File.ReadAllBytes(path);
         var sections = Sections(elf);
         var verneed = sections.FirstOrDefault(s => s.Type == ShtGnuVerneed);
-        if (verneed.Type == 0) return; // nothing versioned: nothing to do
+        if (verneed.Type == 0) return done; // nothing versioned: nothing to do
         var dynstr = sections[(int)verneed.Link];
         var dynsym = sections.First(s => s.Type == ShtDynsym);
         var versym = sections.First(s => s.Type == ShtGnuVersym);
@@ -88,14 +107,13 @@ public class WeakenMissingLibstdcxxVersions : Task
                             "Install a newer libstdc++6 (GCC 13 or later) or use a TorchSharp build linked against your system's libstdc++.");
                     WriteU16(elf, aux + 4, (ushort)(flags | VerFlgWeak));
                     changed = true;
-                    Log.LogMessage(MessageImportance.Normal,
-                        $"SharpLM: marked {version} weak in {path} (only {string.Join(", ", users)} uses it; {systemLib} lacks it).");
+                    done.Add($"marked {version} weak in {path} (only {string.Join(", ", users)} uses it; {systemLib} lacks it).");
                 }
                 aux += U32(elf, aux + 12);
             }
             need += U32(elf, need + 12);
         }
-        if (!changed) return;
+        if (!changed) return done;
 
         // Temp file + rename: never edits a file that may be hard-linked into the NuGet cache, and a
         // crash mid-write never leaves a half-written library. The timestamp is kept so that MSBuild's
@@ -105,6 +123,7 @@ public class WeakenMissingLibstdcxxVersions : Task
         File.WriteAllBytes(temp, elf);
         File.SetLastWriteTimeUtc(temp, stamp);
         File.Replace(temp, path, null); // rename(2) on Unix: atomic
+        return done;
     }
 
     static List<string> SymbolsWithVersion(byte[] elf, Section dynsym, Section dynstr, Section versym, ushort index)
