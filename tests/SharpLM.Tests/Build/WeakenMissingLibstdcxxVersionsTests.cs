@@ -5,9 +5,9 @@ namespace SharpLM.Tests.Build;
 /// <summary>The build step that makes TorchSharp's native library load on Debian 12, run on a pristine copy from the NuGet cache.</summary>
 public class WeakenMissingLibstdcxxVersionsTests : IDisposable
 {
-    private readonly string _folder = Directory.CreateTempSubdirectory("sharplm-elf-").FullName;
+    private readonly TempFolder _temp = new();
 
-    public void Dispose() => Directory.Delete(_folder, recursive: true);
+    public void Dispose() => _temp.Dispose();
 
     private static string Pristine => typeof(WeakenMissingLibstdcxxVersionsTests).Assembly
         .GetCustomAttributes<AssemblyMetadataAttribute>().Single(a => a.Key == "PristineLibTorchSharp").Value!;
@@ -26,7 +26,7 @@ public class WeakenMissingLibstdcxxVersionsTests : IDisposable
     [Fact]
     public void Marks_only_the_missing_version_weak_and_a_second_run_changes_nothing()
     {
-        string copy = Path.Combine(_folder, "libLibTorchSharp.so");
+        string copy = _temp.Of("libLibTorchSharp.so");
         File.Copy(Pristine, copy);
         byte[] before = File.ReadAllBytes(copy);
 
@@ -47,13 +47,13 @@ public class WeakenMissingLibstdcxxVersionsTests : IDisposable
         var (again, _) = Patch(copy);
         Assert.True(again);
         Assert.Equal(after, File.ReadAllBytes(copy));
-        Assert.Single(Directory.GetFiles(_folder)); // no temporary file left
+        Assert.Single(Directory.GetFiles(_temp.Path)); // no temporary file left
     }
 
     [Fact]
     public void A_file_that_is_not_ELF_or_is_truncated_fails_the_build_with_its_name()
     {
-        string path = Path.Combine(_folder, "libLibTorchSharp.so");
+        string path = _temp.Of("libLibTorchSharp.so");
         File.WriteAllText(path, "not a library");
         var (ok, messages) = Patch(path);
         Assert.False(ok);

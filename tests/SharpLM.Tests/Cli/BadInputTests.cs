@@ -8,50 +8,40 @@ namespace SharpLM.Tests.Cli;
 /// </summary>
 public class BadInputTests : IDisposable
 {
-    private readonly string _folder = Directory.CreateTempSubdirectory("sharplm-cli-").FullName;
+    private readonly TempFolder _temp = new();
 
-    public void Dispose() => Directory.Delete(_folder, recursive: true);
-
-    private string PathOf(string name) => Path.Combine(_folder, name);
-
-    private string Write(string name, byte[] content)
-    {
-        File.WriteAllBytes(PathOf(name), content);
-        return PathOf(name);
-    }
-
-    private string Write(string name, string content) => Write(name, Encoding.UTF8.GetBytes(content));
+    public void Dispose() => _temp.Dispose();
 
     private void AssertVocabTrainFails(string input, string problem)
     {
-        string output = PathOf("out/vocab.txt");
-        Directory.CreateDirectory(PathOf("out"));
+        string output = _temp.Of("out/vocab.txt");
+        Directory.CreateDirectory(_temp.Of("out"));
         File.WriteAllText(output, "previous run\n");
         var run = CliRun.Of("vocab", "train", "--input", input, "--vocab-size", "100", "--output", output);
         run.AssertFailsNaming(input, problem);
         Assert.Equal("previous run\n", File.ReadAllText(output));
-        Assert.Single(Directory.GetFiles(PathOf("out")));
+        Assert.Single(Directory.GetFiles(_temp.Of("out")));
     }
 
     [Fact]
-    public void Missing_path() => AssertVocabTrainFails(PathOf("nope.txt"), "no such file or folder");
+    public void Missing_path() => AssertVocabTrainFails(_temp.Of("nope.txt"), "no such file or folder");
 
     [Fact]
-    public void Folder_with_no_text() { Directory.CreateDirectory(PathOf("void")); AssertVocabTrainFails(PathOf("void"), "no non-empty text file"); }
+    public void Folder_with_no_text() { Directory.CreateDirectory(_temp.Of("void")); AssertVocabTrainFails(_temp.Of("void"), "no non-empty text file"); }
 
     [Fact]
-    public void Empty_file() => AssertVocabTrainFails(Write("empty.txt", ""), "the file is empty");
+    public void Empty_file() => AssertVocabTrainFails(_temp.Write("empty.txt", ""), "the file is empty");
 
     [Fact]
-    public void Invalid_UTF8() => AssertVocabTrainFails(Write("latin1.txt", [.. "caf"u8, 0xE9, (byte)'\n']), "invalid UTF-8 at byte 3 (line 1)");
+    public void Invalid_UTF8() => AssertVocabTrainFails(_temp.Write("latin1.txt", [.. "caf"u8, 0xE9, (byte)'\n']), "invalid UTF-8 at byte 3 (line 1)");
 
     [Fact]
-    public void Binary_file() => AssertVocabTrainFails(Write("blob.bin", [0x7F, 0x45, 0x4C, 0x46, 0, 0, 1, 2]), "looks like a binary file");
+    public void Binary_file() => AssertVocabTrainFails(_temp.Write("blob.bin", [0x7F, 0x45, 0x4C, 0x46, 0, 0, 1, 2]), "looks like a binary file");
 
     [Fact]
     public void Fifty_megabyte_single_line()
     {
-        string path = PathOf("huge.txt");
+        string path = _temp.Of("huge.txt");
         using (var file = File.Create(path))
         {
             var block = Encoding.ASCII.GetBytes(string.Concat(Enumerable.Repeat("word ", 200_000)));
@@ -63,20 +53,20 @@ public class BadInputTests : IDisposable
     [Fact]
     public void Vocab_with_duplicates_or_without_UNK_is_refused_by_tokenize()
     {
-        string duplicated = Write("dup.txt", "[PAD]\n[UNK]\n[CLS]\n[SEP]\nthe\nthe\n");
+        string duplicated = _temp.Write("dup.txt", "[PAD]\n[UNK]\n[CLS]\n[SEP]\nthe\nthe\n");
         CliRun.Of("tokenize", "--vocab", duplicated, "the").AssertFailsNaming(duplicated, "'the' appears twice (lines 5 and 6)");
-        string noUnk = Write("nounk.txt", "[PAD]\n[CLS]\n[SEP]\nthe\n");
+        string noUnk = _temp.Write("nounk.txt", "[PAD]\n[CLS]\n[SEP]\nthe\n");
         CliRun.Of("tokenize", "--vocab", noUnk, "the").AssertFailsNaming(noUnk, "no [UNK] token");
     }
 
     [Fact]
     public void Tokenize_leaves_no_partial_output_when_the_input_breaks_halfway()
     {
-        string vocab = Write("vocab.txt", "[PAD]\n[UNK]\n[CLS]\n[SEP]\n[MASK]\ngood\n");
-        string input = Write("input.txt", [.. "good\ngood\n"u8, 0xFF, (byte)'\n']);
-        string output = PathOf("ids.txt");
+        string vocab = _temp.Write("vocab.txt", "[PAD]\n[UNK]\n[CLS]\n[SEP]\n[MASK]\ngood\n");
+        string input = _temp.Write("input.txt", [.. "good\ngood\n"u8, 0xFF, (byte)'\n']);
+        string output = _temp.Of("ids.txt");
         CliRun.Of("tokenize", "--vocab", vocab, "--input", input, "--output", output).AssertFailsNaming(input, "invalid UTF-8 at byte 10 (line 3)");
-        Assert.Empty(Directory.GetFiles(_folder, "*ids*"));
-        Assert.Empty(Directory.GetFiles(_folder, ".*"));
+        Assert.Empty(Directory.GetFiles(_temp.Path, "*ids*"));
+        Assert.Empty(Directory.GetFiles(_temp.Path, ".*"));
     }
 }

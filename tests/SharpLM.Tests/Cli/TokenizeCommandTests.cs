@@ -2,14 +2,14 @@ namespace SharpLM.Tests.Cli;
 
 public class TokenizeCommandTests : IDisposable
 {
-    private readonly string _folder = Directory.CreateTempSubdirectory("sharplm-tok-").FullName;
+    private readonly TempFolder _temp = new();
 
-    public void Dispose() => Directory.Delete(_folder, recursive: true);
+    public void Dispose() => _temp.Dispose();
 
     [Fact]
     public void One_line_of_ids_per_input_line_with_CLS_first_and_SEP_last()
     {
-        string input = Path.Combine(_folder, "in.txt");
+        string input = _temp.Of("in.txt");
         File.WriteAllText(input, "Hello, world!\nThe state of the Union.\n");
         var run = CliRun.Of("tokenize", "--vocab", TestData.BertBaseUncasedVocab, "--input", input);
         Assert.Equal(0, run.ExitCode);
@@ -19,7 +19,7 @@ public class TokenizeCommandTests : IDisposable
     [Fact]
     public void Tokens_pairs_and_max_length()
     {
-        string input = Path.Combine(_folder, "pairs.tsv");
+        string input = _temp.Of("pairs.tsv");
         File.WriteAllText(input, "Is it raining?\tNo, it is sunny today.\n");
         var run = CliRun.Of("tokenize", "--vocab", TestData.BertBaseUncasedVocab, "--pair", "--tokens", "--max-length", "9", "--input", input);
         Assert.Equal(0, run.ExitCode);
@@ -29,7 +29,7 @@ public class TokenizeCommandTests : IDisposable
     [Fact]
     public void Vocab_train_writes_a_vocab_that_tokenize_uses()
     {
-        string vocab = Path.Combine(_folder, "vocab.txt");
+        string vocab = _temp.Of("vocab.txt");
         var train = CliRun.Of("vocab", "train", "--input", TestData.SotuPath, "--vocab-size", "2000", "--output", vocab);
         Assert.Equal(0, train.ExitCode);
         Assert.Equal(2000, File.ReadAllLines(vocab).Length);
@@ -40,10 +40,10 @@ public class TokenizeCommandTests : IDisposable
     [Fact]
     public void Quickstart_trains_on_the_embedded_corpus_and_tokenizes_a_sample()
     {
-        var run = CliRun.Of("quickstart", "--output", Path.Combine(_folder, "run"), "--vocab-size", "9000");
+        var run = CliRun.Of("quickstart", "--output", _temp.Of("run"), "--vocab-size", "9000");
         Assert.Equal(0, run.ExitCode);
-        Assert.True(File.Exists(Path.Combine(_folder, "run", "corpus", "sotu-1961-2018.txt")));
-        Assert.Equal(9000, File.ReadAllLines(Path.Combine(_folder, "run", "vocab.txt")).Length);
+        Assert.True(File.Exists(_temp.Of("run", "corpus", "sotu-1961-2018.txt")));
+        Assert.Equal(9000, File.ReadAllLines(_temp.Of("run", "vocab.txt")).Length);
         Assert.Contains("tokens: [CLS] the state of our union is strong", run.Output);
         Assert.Contains("tokens: [CLS] 床 前 明 月 光", run.Output);
     }

@@ -5,21 +5,14 @@ namespace SharpLM.Tests.Data;
 
 public class TextFileLinesTests : IDisposable
 {
-    private readonly string _folder = Directory.CreateTempSubdirectory("sharplm-lines-").FullName;
+    private readonly TempFolder _temp = new();
 
-    public void Dispose() => Directory.Delete(_folder, recursive: true);
-
-    private string Write(string name, byte[] content)
-    {
-        string path = Path.Combine(_folder, name);
-        File.WriteAllBytes(path, content);
-        return path;
-    }
+    public void Dispose() => _temp.Dispose();
 
     [Fact]
     public void Lines_end_at_LF_or_CRLF_and_a_byte_order_mark_is_skipped()
     {
-        string path = Write("a.txt", [0xEF, 0xBB, 0xBF, .. "one\r\ntwo\n\nthree"u8]);
+        string path = _temp.Write("a.txt", [0xEF, 0xBB, 0xBF, .. "one\r\ntwo\n\nthree"u8]);
         Assert.Equal(new[] { "one", "two", "", "three" }, TextFileLines.Read(path));
     }
 
@@ -28,7 +21,7 @@ public class TextFileLinesTests : IDisposable
     {
         // 65,535 ASCII bytes put the 3-byte "月" across the 64 KiB block boundary.
         string text = new string('a', 65535) + "月光\n" + string.Concat(Enumerable.Repeat("床前明月光\n", 20000));
-        string path = Write("big.txt", Encoding.UTF8.GetBytes(text));
+        string path = _temp.Write("big.txt", Encoding.UTF8.GetBytes(text));
         var lines = TextFileLines.Read(path).ToList();
         Assert.Equal(new string('a', 65535) + "月光", lines[0]);
         Assert.Equal(20001, lines.Count);
@@ -38,7 +31,7 @@ public class TextFileLinesTests : IDisposable
     [Fact]
     public void Invalid_UTF8_is_refused_with_the_file_the_byte_offset_and_the_line()
     {
-        string path = Write("latin1.txt", [.. "good line\nna"u8, 0xEF, (byte)'v', (byte)'e', (byte)'\n']);
+        string path = _temp.Write("latin1.txt", [.. "good line\nna"u8, 0xEF, (byte)'v', (byte)'e', (byte)'\n']);
         var error = Assert.Throws<InvalidInputException>(() => TextFileLines.Read(path).ToList());
         Assert.Equal($"{path}: invalid UTF-8 at byte 12 (line 2); convert the file to UTF-8.", error.Message);
     }
@@ -46,14 +39,14 @@ public class TextFileLinesTests : IDisposable
     [Fact]
     public void A_binary_file_is_refused()
     {
-        string path = Write("blob.bin", [0x7F, (byte)'E', (byte)'L', (byte)'F', 2, 1, 1, 0, 0, 0]);
+        string path = _temp.Write("blob.bin", [0x7F, (byte)'E', (byte)'L', (byte)'F', 2, 1, 1, 0, 0, 0]);
         Assert.Contains("binary", Assert.Throws<InvalidInputException>(() => TextFileLines.Read(path).ToList()).Message);
     }
 
     [Fact]
     public void A_line_over_the_limit_is_refused_without_reading_it_whole()
     {
-        string path = Write("long.txt", Encoding.UTF8.GetBytes("short\n" + new string('x', 5000)));
+        string path = _temp.Write("long.txt", Encoding.UTF8.GetBytes("short\n" + new string('x', 5000)));
         var error = Assert.Throws<InvalidInputException>(() => TextFileLines.Read(path, maxLineLength: 1000).ToList());
         Assert.Equal($"{path}: line 2 is longer than 1,000 characters; split it into sentences or paragraphs.", error.Message);
     }
@@ -61,15 +54,15 @@ public class TextFileLinesTests : IDisposable
     [Fact]
     public void Folders_expand_in_a_fixed_order_skipping_hidden_and_empty_files()
     {
-        Directory.CreateDirectory(Path.Combine(_folder, "corpus", "b"));
-        File.WriteAllText(Path.Combine(_folder, "corpus", "b", "2.txt"), "two");
-        File.WriteAllText(Path.Combine(_folder, "corpus", "1.txt"), "one");
-        File.WriteAllText(Path.Combine(_folder, "corpus", ".hidden"), "no");
-        File.WriteAllText(Path.Combine(_folder, "corpus", "empty.txt"), "");
-        Assert.Equal(new[] { "one", "two" }, CorpusFiles.ReadLines([Path.Combine(_folder, "corpus")]));
-        Assert.Contains("no such file or folder", Assert.Throws<InvalidInputException>(() => CorpusFiles.Expand([Path.Combine(_folder, "nope")])).Message);
-        Assert.Contains("the file is empty", Assert.Throws<InvalidInputException>(() => CorpusFiles.Expand([Path.Combine(_folder, "corpus", "empty.txt")])).Message);
-        Directory.CreateDirectory(Path.Combine(_folder, "void"));
-        Assert.Contains("no non-empty text file", Assert.Throws<InvalidInputException>(() => CorpusFiles.Expand([Path.Combine(_folder, "void")])).Message);
+        Directory.CreateDirectory(_temp.Of("corpus", "b"));
+        File.WriteAllText(_temp.Of("corpus", "b", "2.txt"), "two");
+        File.WriteAllText(_temp.Of("corpus", "1.txt"), "one");
+        File.WriteAllText(_temp.Of("corpus", ".hidden"), "no");
+        File.WriteAllText(_temp.Of("corpus", "empty.txt"), "");
+        Assert.Equal(new[] { "one", "two" }, CorpusFiles.ReadLines([_temp.Of("corpus")]));
+        Assert.Contains("no such file or folder", Assert.Throws<InvalidInputException>(() => CorpusFiles.Expand([_temp.Of("nope")])).Message);
+        Assert.Contains("the file is empty", Assert.Throws<InvalidInputException>(() => CorpusFiles.Expand([_temp.Of("corpus", "empty.txt")])).Message);
+        Directory.CreateDirectory(_temp.Of("void"));
+        Assert.Contains("no non-empty text file", Assert.Throws<InvalidInputException>(() => CorpusFiles.Expand([_temp.Of("void")])).Message);
     }
 }

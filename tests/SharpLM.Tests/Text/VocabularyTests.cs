@@ -5,18 +5,9 @@ namespace SharpLM.Tests.Text;
 
 public class VocabularyTests : IDisposable
 {
-    private readonly string _folder = Directory.CreateTempSubdirectory("sharplm-vocab-").FullName;
+    private readonly TempFolder _temp = new();
 
-    public void Dispose() => Directory.Delete(_folder, recursive: true);
-
-    private string Write(string name, byte[] content)
-    {
-        string path = Path.Combine(_folder, name);
-        File.WriteAllBytes(path, content);
-        return path;
-    }
-
-    private string Write(string name, string content) => Write(name, Encoding.UTF8.GetBytes(content));
+    public void Dispose() => _temp.Dispose();
 
     [Fact]
     public void The_real_bert_base_uncased_vocab_loads_with_CRLF_line_ends()
@@ -30,7 +21,7 @@ public class VocabularyTests : IDisposable
     [Fact]
     public void A_repeated_token_is_refused_with_both_line_numbers()
     {
-        string path = Write("dup.txt", "[PAD]\n[UNK]\n[CLS]\n[SEP]\nthe\nof\nthe\n");
+        string path = _temp.Write("dup.txt", "[PAD]\n[UNK]\n[CLS]\n[SEP]\nthe\nof\nthe\n");
         var error = Assert.Throws<InvalidInputException>(() => Vocabulary.Load(path));
         Assert.Contains(path, error.Message);
         Assert.Contains("'the' appears twice (lines 5 and 7)", error.Message);
@@ -39,7 +30,7 @@ public class VocabularyTests : IDisposable
     [Fact]
     public void A_vocab_without_UNK_is_refused()
     {
-        string path = Write("nounk.txt", "[PAD]\n[CLS]\n[SEP]\nthe\n");
+        string path = _temp.Write("nounk.txt", "[PAD]\n[CLS]\n[SEP]\nthe\n");
         var error = Assert.Throws<InvalidInputException>(() => Vocabulary.Load(path));
         Assert.Contains(path, error.Message);
         Assert.Contains("[UNK]", error.Message);
@@ -48,9 +39,9 @@ public class VocabularyTests : IDisposable
     [Fact]
     public void Empty_missing_and_non_UTF8_vocab_files_are_refused_by_name()
     {
-        Assert.Contains("empty", Assert.Throws<InvalidInputException>(() => Vocabulary.Load(Write("empty.txt", ""))).Message);
-        Assert.Contains("not found", Assert.Throws<InvalidInputException>(() => Vocabulary.Load(Path.Combine(_folder, "nope.txt"))).Message);
-        var bad = Write("latin1.txt", [.. "[UNK]\n[CLS]\n[SEP]\ncaf"u8, 0xE9, (byte)'\n']);
+        Assert.Contains("empty", Assert.Throws<InvalidInputException>(() => Vocabulary.Load(_temp.Write("empty.txt", ""))).Message);
+        Assert.Contains("not found", Assert.Throws<InvalidInputException>(() => Vocabulary.Load(_temp.Of("nope.txt"))).Message);
+        var bad = _temp.Write("latin1.txt", [.. "[UNK]\n[CLS]\n[SEP]\ncaf"u8, 0xE9, (byte)'\n']);
         Assert.Contains("not valid UTF-8 (at byte 21)", Assert.Throws<InvalidInputException>(() => Vocabulary.Load(bad)).Message);
     }
 
@@ -58,7 +49,7 @@ public class VocabularyTests : IDisposable
     public void Save_then_load_gives_the_same_tokens()
     {
         var vocabulary = Vocabulary.Load(TestData.BertBaseUncasedVocab);
-        string path = Path.Combine(_folder, "copy", "vocab.txt");
+        string path = _temp.Of("copy", "vocab.txt");
         vocabulary.Save(path);
         Assert.Equal(vocabulary.Tokens, Vocabulary.Load(path).Tokens);
         Assert.Equal(vocabulary.Hash(), Vocabulary.Load(path).Hash());
