@@ -17,7 +17,7 @@ internal static class StageProfile
         var pre = new BertPreTokenizer(true, true);
         var words = new PreTokenizedText();
         var ids = new List<int>();
-        double a = 1e9, b = 1e9, c = 1e9, d = 1e9;
+        double a = 1e9, b = 1e9, c = 1e9, d = 1e9, e = 1e9, f = 1e9;
         var enc = new WordPieceEncoder(tok.Vocabulary);
         var pieces = new PieceList();
         long nw = 0;
@@ -33,8 +33,21 @@ internal static class StageProfile
             b = Math.Min(b, sw.Elapsed.TotalMilliseconds); sw.Restart();
             foreach (var l in lines) tok.Encode(l);
             c = Math.Min(c, sw.Elapsed.TotalMilliseconds);
+            sw.Restart();
+            TwoThreads(lines, line => { var mine = new List<int>(); tok.AppendIds(line, mine); });
+            e = Math.Min(e, sw.Elapsed.TotalMilliseconds);
+            sw.Restart();
+            TwoThreads(lines, line => tok.Encode(line));
+            f = Math.Min(f, sw.Elapsed.TotalMilliseconds);
         }
-        Console.WriteLine($"best of 25: split {a:F1} ms  split+wordpiece {d:F1} ms ({nw} words)  ids {b:F1} ms  encode {c:F1} ms");
+        Console.WriteLine($"best of 25: split {a:F1} ms  split+wordpiece {d:F1} ms ({nw} words)  ids {b:F1} ms  encode {c:F1} ms; two threads: ids {e:F1} ms  encode {f:F1} ms");
         return 0;
+    }
+
+    private static void TwoThreads(string[] lines, Action<string> work)
+    {
+        var threads = Enumerable.Range(0, 2).Select(t => new Thread(() => { for (int i = t; i < lines.Length; i += 2) work(lines[i]); })).ToList();
+        threads.ForEach(x => x.Start());
+        threads.ForEach(x => x.Join());
     }
 }

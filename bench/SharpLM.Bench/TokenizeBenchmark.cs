@@ -63,7 +63,9 @@ internal static class TokenizeBenchmark
         }
         Console.WriteLine();
 
-        Console.WriteLine($"| tokenizer | threads | MB/s | tokens/s (M) | vs SharpLM |");
+        // Each round times every contender back to back, alternating the order; the ratio to SharpLM is
+        // taken within the round, so that the machine's drift between rounds cancels out.
+        Console.WriteLine("| tokenizer | threads | MB/s (median) | tokens/s, M (median) | SharpLM's speed relative to it (median of per-round ratios, min-max) |");
         Console.WriteLine("|---|---|---|---|---|");
         foreach (int threads in new[] { 1, 2 })
         {
@@ -72,11 +74,13 @@ internal static class TokenizeBenchmark
             for (int r = 0; r < rounds; r++)
                 foreach (var c in (r % 2 == 0 ? contenders : contenders.Reverse()))
                     seconds[c.Name].Add(Time(c, lines, threads));
-            double oursMedian = Median(seconds["SharpLM"]);
+            var sharpLm = seconds["SharpLM"];
             foreach (var c in contenders)
             {
                 double s = Median(seconds[c.Name]);
-                Console.WriteLine($"| {c.Name} | {threads} | {bytes / 1e6 / s:F1} | {tokens / 1e6 / s:F2} | {oursMedian / s:F2}x |");
+                var ratios = seconds[c.Name].Zip(sharpLm, (theirs, mine) => theirs / mine).ToList();
+                string relative = c.Name == "SharpLM" ? "" : $"{Median(ratios):F2}x ({ratios.Min():F2}-{ratios.Max():F2})";
+                Console.WriteLine($"| {c.Name} | {threads} | {bytes / 1e6 / s:F1} | {tokens / 1e6 / s:F2} | {relative} |");
             }
         }
         Directory.Delete(folder, recursive: true);

@@ -10,7 +10,7 @@ namespace SharpLM.Text;
 public sealed class BertTokenizer
 {
     [ThreadStatic] private static Scratch? t_scratch;
-    private const int ChunkCharacters = 4096;
+    private const int ChunkCharacters = 1024;
 
     private readonly BertPreTokenizer _preTokenizer;
     private readonly WordPieceEncoder _wordPiece;
@@ -130,7 +130,7 @@ public sealed class BertTokenizer
                 int special = words.SpecialTokenId(w);
                 int mark = pieces.Count;
                 if (special >= 0) pieces.Add(special, 0, 1);
-                else _wordPiece.Encode(word, pieces);
+                else _wordPiece.Encode(word, words.WordHash(w), pieces);
                 // Piece ranges are in normalised characters of the word: map them to the original text.
                 for (int p = mark; p < pieces.Count; p++)
                     pieces.SetSpan(p, words.OriginalStart(w, pieces.Start(p)), words.OriginalEnd(w, pieces.End(p) - 1));

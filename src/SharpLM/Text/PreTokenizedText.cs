@@ -14,7 +14,9 @@ public sealed class PreTokenizedText
     private int[] _wordStart = new int[64];
     private int[] _wordLength = new int[64];
     private int[] _wordSpecialId = new int[64];
+    private uint[] _wordHash = new uint[64];
     private int _openWordStart = -1;
+    private uint _hash = PieceTable.Seed; // running hash of the open word, so WordPiece need not rehash a whole-word hit
 
     /// <summary>Number of words.</summary>
     public int Count { get; private set; }
@@ -31,6 +33,9 @@ public sealed class PreTokenizedText
     /// <summary>The vocabulary id when the word is a special token typed in the text (such as [MASK]), else -1.</summary>
     public int SpecialTokenId(int index) => _wordSpecialId[index];
 
+    /// <summary>The running (unfinished) <see cref="PieceTable"/> hash of word <paramref name="index"/>.</summary>
+    internal uint WordHash(int index) => _wordHash[index];
+
     /// <summary>Start (inclusive) in the original text of the normalised character at <paramref name="charIndex"/> of word <paramref name="index"/>.</summary>
     public int OriginalStart(int index, int charIndex) => _charStart[_wordStart[index] + charIndex];
 
@@ -42,6 +47,7 @@ public sealed class PreTokenizedText
         _charCount = 0;
         Count = 0;
         _openWordStart = -1;
+        _hash = PieceTable.Seed;
     }
 
     internal void Append(char c, int originalStart, int originalEnd)
@@ -49,6 +55,7 @@ public sealed class PreTokenizedText
         if (_charCount == _chars.Length) GrowChars();
         if (_openWordStart < 0) _openWordStart = _charCount;
         _chars[_charCount] = c;
+        _hash = PieceTable.Step(_hash, c);
         _charStart[_charCount] = originalStart;
         _charEnd[_charCount] = originalEnd;
         _charCount++;
@@ -62,13 +69,17 @@ public sealed class PreTokenizedText
         var chars = _chars.AsSpan(_charCount, run.Length);
         var starts = _charStart.AsSpan(_charCount, run.Length);
         var ends = _charEnd.AsSpan(_charCount, run.Length);
+        uint hash = _hash;
         for (int k = 0; k < run.Length; k++)
         {
             char c = run[k];
-            chars[k] = lowercase && (uint)(c - 'A') <= 'Z' - 'A' ? (char)(c + 32) : c;
+            if (lowercase && (uint)(c - 'A') <= 'Z' - 'A') c = (char)(c + 32);
+            chars[k] = c;
+            hash = PieceTable.Step(hash, c);
             starts[k] = originalStart + k;
             ends[k] = originalStart + k + 1;
         }
+        _hash = hash;
         _charCount += run.Length;
     }
 
@@ -90,12 +101,15 @@ public sealed class PreTokenizedText
             Array.Resize(ref _wordStart, Count * 2);
             Array.Resize(ref _wordLength, Count * 2);
             Array.Resize(ref _wordSpecialId, Count * 2);
+            Array.Resize(ref _wordHash, Count * 2);
         }
         _wordStart[Count] = _openWordStart;
         _wordLength[Count] = _charCount - _openWordStart;
         _wordSpecialId[Count] = specialId;
+        _wordHash[Count] = _hash;
         Count++;
         _openWordStart = -1;
+        _hash = PieceTable.Seed;
     }
 
     private void GrowChars()

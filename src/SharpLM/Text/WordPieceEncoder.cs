@@ -45,6 +45,17 @@ public sealed class WordPieceEncoder
     /// <returns>False when the word became [UNK].</returns>
     public bool Encode(ReadOnlySpan<char> word, PieceList output)
     {
+        uint hash = PieceTable.Seed;
+        foreach (char c in word) hash = PieceTable.Step(hash, c);
+        return Encode(word, hash, output);
+    }
+
+    /// <summary>
+    /// As <see cref="Encode(ReadOnlySpan{char}, PieceList)"/>, given the running <see cref="PieceTable"/>
+    /// hash of the whole word (the pre-tokenizer computes it while it copies the characters).
+    /// </summary>
+    internal bool Encode(ReadOnlySpan<char> word, uint wordHash, PieceList output)
+    {
         if (word.Length == 1)
         {
             int only = _initial.FindChar(word[0]);
@@ -58,6 +69,16 @@ public sealed class WordPieceEncoder
             return false;
         }
         // Words over 100 code points are [UNK] above, so this is at most 201 entries.
+        // Most words are in the vocabulary whole: one probe with the hash already at hand.
+        if (word.Length <= _initial.MaxKeyLength)
+        {
+            int whole = _initial.Find(word, PieceTable.Finish(wordHash));
+            if (whole >= 0)
+            {
+                output.Add(whole, 0, word.Length);
+                return true;
+            }
+        }
         Span<uint> prefixHash = stackalloc uint[Math.Min(word.Length, Math.Max(_initial.MaxKeyLength, _continuation.MaxKeyLength)) + 1];
         int start = 0;
         while (start < word.Length)
