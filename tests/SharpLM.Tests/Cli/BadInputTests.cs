@@ -60,6 +60,15 @@ public class BadInputTests : IDisposable
     }
 
     [Fact]
+    public void Tokenize_refuses_a_missing_or_empty_input_file()
+    {
+        string vocab = _temp.Write("vocab.txt", "[PAD]\n[UNK]\n[CLS]\n[SEP]\n[MASK]\ngood\n");
+        string empty = _temp.Write("empty.txt", "");
+        CliRun.Of("tokenize", "--vocab", vocab, "--input", empty).AssertFailsNaming(empty, "the file is empty");
+        CliRun.Of("tokenize", "--vocab", vocab, "--input", _temp.Of("nope.txt")).AssertFailsNaming(_temp.Of("nope.txt"), "no such file or folder");
+    }
+
+    [Fact]
     public void Tokenize_leaves_no_partial_output_when_the_input_breaks_halfway()
     {
         string vocab = _temp.Write("vocab.txt", "[PAD]\n[UNK]\n[CLS]\n[SEP]\n[MASK]\ngood\n");
