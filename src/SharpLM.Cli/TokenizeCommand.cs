@@ -28,6 +28,7 @@ public static class TokenizeCommand
             string? file = parse.GetValue(input), single = parse.GetValue(text);
             if ((file is null) == (single is null)) throw new InvalidInputException("tokenize: give either --input FILE or a TEXT argument (one of them).");
             var tokenizer = new BertTokenizer(Vocabulary.Load(parse.GetValue(vocab)!), lowercase: !parse.GetValue(cased));
+            if (file is not null && Directory.Exists(file)) throw new InvalidInputException($"{file}: is a folder; tokenize --input takes one text file.");
             // Expand refuses a missing or empty file with its name before any output is written.
             var lines = file is null ? [single!] : TextFileLines.Read(CorpusFiles.Expand([file]).Single());
             string? target = parse.GetValue(output);

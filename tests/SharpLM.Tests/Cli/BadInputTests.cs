@@ -60,12 +60,13 @@ public class BadInputTests : IDisposable
     }
 
     [Fact]
-    public void Tokenize_refuses_a_missing_or_empty_input_file()
+    public void Tokenize_refuses_a_missing_or_empty_input_file_or_a_folder()
     {
         string vocab = _temp.Write("vocab.txt", "[PAD]\n[UNK]\n[CLS]\n[SEP]\n[MASK]\ngood\n");
         string empty = _temp.Write("empty.txt", "");
         CliRun.Of("tokenize", "--vocab", vocab, "--input", empty).AssertFailsNaming(empty, "the file is empty");
         CliRun.Of("tokenize", "--vocab", vocab, "--input", _temp.Of("nope.txt")).AssertFailsNaming(_temp.Of("nope.txt"), "no such file or folder");
+        CliRun.Of("tokenize", "--vocab", vocab, "--input", _temp.Path).AssertFailsNaming(_temp.Path, "is a folder");
     }
 
     [Fact]
