@@ -1,0 +1,304 @@
+using TorchSharp;
+using TorchSharp.Modules;
+using static TorchSharp.torch;
+using static TorchSharp.torch.nn;
+
+namespace SharpLM.Model;
+
+// BERT (Devlin et al., 2019) as Hugging Face's modeling_bert.py lays it out, one module per class
+// and every field named as Hugging Face names it: the parameter names (bert.encoder.layer.0.
+// attention.self.query.weight, ...) are a public contract, so that weights move both ways.
+// Post-LayerNorm residual blocks, learned absolute positions, GELU feed-forward.
+
+/// <summary>Word + position + segment embeddings, then LayerNorm and dropout.</summary>
+public sealed class BertEmbeddings : Module<Tensor, Tensor, Tensor>
+{
+    private readonly Embedding word_embeddings;
+    private readonly Embedding position_embeddings;
+    private readonly Embedding token_type_embeddings;
+    private readonly LayerNorm LayerNorm;
+    private readonly Dropout dropout;
+
+    /// <summary>Creates the embeddings of <paramref name="config"/>.</summary>
+    public BertEmbeddings(BertConfig config) : base(nameof(BertEmbeddings))
+    {
+        word_embeddings = Embedding(config.VocabSize, config.HiddenSize, padding_idx: config.PadTokenId);
+        position_embeddings = Embedding(config.MaxPositionEmbeddings, config.HiddenSize);
+        token_type_embeddings = Embedding(config.TypeVocabSize, config.HiddenSize);
+        LayerNorm = nn.LayerNorm([config.HiddenSize], config.LayerNormEps);
+        dropout = Dropout(config.HiddenDropoutProb);
+        RegisterComponents();
+    }
+
+    /// <summary>The word embedding matrix, which the masked-LM decoder shares.</summary>
+    public Parameter WordEmbeddings => word_embeddings.weight!;
+
+    /// <summary>Embeds ids [batch, length] with their segment ids [batch, length].</summary>
+    public override Tensor forward(Tensor inputIds, Tensor tokenTypeIds)
+    {
+        using var positions = arange(inputIds.shape[1], dtype: int64, device: inputIds.device).unsqueeze(0);
+        using var words = word_embeddings.call(inputIds);
+        using var placed = position_embeddings.call(positions);
+        using var segments = token_type_embeddings.call(tokenTypeIds);
+        using var sum = words + placed + segments;
+        using var normalised = LayerNorm.call(sum);
+        return dropout.call(normalised);
+    }
+}
+
+/// <summary>Multi-head self-attention: query, key and value projections and scaled dot-product attention.</summary>
+public sealed class BertSelfAttention : Module<Tensor, Tensor, Tensor>
+{
+    private readonly Linear query;
+    private readonly Linear key;
+    private readonly Linear value;
+    private readonly int _heads;
+    private readonly double _dropout;
+
+    /// <summary>Creates the attention of one layer.</summary>
+    public BertSelfAttention(BertConfig config) : base(nameof(BertSelfAttention))
+    {
+        query = Linear(config.HiddenSize, config.HiddenSize);
+        key = Linear(config.HiddenSize, config.HiddenSize);
+        value = Linear(config.HiddenSize, config.HiddenSize);
+        _heads = config.NumAttentionHeads;
+        _dropout = config.AttentionProbsDropoutProb;
+        RegisterComponents();
+    }
+
+    /// <summary>Attends over [batch, length, hidden] with an additive mask [batch, 1, 1, length] (0 to keep, a large negative to drop).</summary>
+    public override Tensor forward(Tensor hidden, Tensor additiveMask)
+    {
+        long batch = hidden.shape[0], length = hidden.shape[1], width = hidden.shape[2];
+        Tensor Heads(Linear projection)
+        {
+            using var projected = projection.call(hidden);
+            using var split = projected.view(batch, length, _heads, width / _heads);
+            return split.transpose(1, 2);
+        }
+        using var q = Heads(query);
+        using var k = Heads(key);
+        using var v = Heads(value);
+        using var context = functional.scaled_dot_product_attention(q, k, v, additiveMask, training ? _dropout : 0.0);
+        using var joined = context.transpose(1, 2);
+        return joined.reshape(batch, length, width);
+    }
+}
+
+/// <summary>Projection of the attention result, dropout, residual and LayerNorm.</summary>
+public sealed class BertSelfOutput : Module<Tensor, Tensor, Tensor>
+{
+    private readonly Linear dense;
+    private readonly LayerNorm LayerNorm;
+    private readonly Dropout dropout;
+
+    /// <summary>Creates the block.</summary>
+    public BertSelfOutput(BertConfig config) : base(nameof(BertSelfOutput))
+    {
+        dense = Linear(config.HiddenSize, config.HiddenSize);
+        LayerNorm = nn.LayerNorm([config.HiddenSize], config.LayerNormEps);
+        dropout = Dropout(config.HiddenDropoutProb);
+        RegisterComponents();
+    }
+
+    /// <summary>LayerNorm(dropout(dense(attended)) + residual).</summary>
+    public override Tensor forward(Tensor attended, Tensor residual)
+    {
+        using var projected = dense.call(attended);
+        using var dropped = dropout.call(projected);
+        using var sum = dropped + residual;
+        return LayerNorm.call(sum);
+    }
+}
+
+/// <summary>Self-attention with its output block (Hugging Face's BertAttention: fields "self" and "output").</summary>
+public sealed class BertAttention : Module<Tensor, Tensor, Tensor>
+{
+    private readonly BertSelfAttention self;
+    private readonly BertSelfOutput output;
+
+    /// <summary>Creates the block.</summary>
+    public BertAttention(BertConfig config) : base(nameof(BertAttention))
+    {
+        self = new BertSelfAttention(config);
+        output = new BertSelfOutput(config);
+        RegisterComponents();
+    }
+
+    /// <inheritdoc/>
+    public override Tensor forward(Tensor hidden, Tensor additiveMask)
+    {
+        using var attended = self.call(hidden, additiveMask);
+        return output.call(attended, hidden);
+    }
+}
+
+/// <summary>The first half of the feed-forward block: dense to the intermediate size and the activation.</summary>
+public sealed class BertIntermediate : Module<Tensor, Tensor>
+{
+    private readonly Linear dense;
+    private readonly string _activation;
+
+    /// <summary>Creates the block.</summary>
+    public BertIntermediate(BertConfig config) : base(nameof(BertIntermediate))
+    {
+        dense = Linear(config.HiddenSize, config.IntermediateSize);
+        _activation = config.HiddenAct;
+        RegisterComponents();
+    }
+
+    /// <inheritdoc/>
+    public override Tensor forward(Tensor hidden)
+    {
+        using var projected = dense.call(hidden);
+        return Activation.Apply(_activation, projected);
+    }
+}
+
+/// <summary>The second half of the feed-forward block: dense back to the hidden size, dropout, residual and LayerNorm.</summary>
+public sealed class BertOutput : Module<Tensor, Tensor, Tensor>
+{
+    private readonly Linear dense;
+    private readonly LayerNorm LayerNorm;
+    private readonly Dropout dropout;
+
+    /// <summary>Creates the block.</summary>
+    public BertOutput(BertConfig config) : base(nameof(BertOutput))
+    {
+        dense = Linear(config.IntermediateSize, config.HiddenSize);
+        LayerNorm = nn.LayerNorm([config.HiddenSize], config.LayerNormEps);
+        dropout = Dropout(config.HiddenDropoutProb);
+        RegisterComponents();
+    }
+
+    /// <inheritdoc/>
+    public override Tensor forward(Tensor intermediate, Tensor residual)
+    {
+        using var projected = dense.call(intermediate);
+        using var dropped = dropout.call(projected);
+        using var sum = dropped + residual;
+        return LayerNorm.call(sum);
+    }
+}
+
+/// <summary>One Transformer layer: attention, then feed-forward, each with residual and LayerNorm.</summary>
+public sealed class BertLayer : Module<Tensor, Tensor, Tensor>
+{
+    private readonly BertAttention attention;
+    private readonly BertIntermediate intermediate;
+    private readonly BertOutput output;
+
+    /// <summary>Creates the layer.</summary>
+    public BertLayer(BertConfig config) : base(nameof(BertLayer))
+    {
+        attention = new BertAttention(config);
+        intermediate = new BertIntermediate(config);
+        output = new BertOutput(config);
+        RegisterComponents();
+    }
+
+    /// <inheritdoc/>
+    public override Tensor forward(Tensor hidden, Tensor additiveMask)
+    {
+        using var attended = attention.call(hidden, additiveMask);
+        using var expanded = intermediate.call(attended);
+        return output.call(expanded, attended);
+    }
+}
+
+/// <summary>The stack of layers (field "layer", as Hugging Face names it).</summary>
+public sealed class BertEncoder : Module<Tensor, Tensor, Tensor>
+{
+    private readonly ModuleList<BertLayer> layer;
+
+    /// <summary>Creates num_hidden_layers layers.</summary>
+    public BertEncoder(BertConfig config) : base(nameof(BertEncoder))
+    {
+        layer = ModuleList(Enumerable.Range(0, config.NumHiddenLayers).Select(_ => new BertLayer(config)).ToArray());
+        RegisterComponents();
+    }
+
+    /// <inheritdoc/>
+    public override Tensor forward(Tensor hidden, Tensor additiveMask)
+    {
+        Tensor current = hidden.alias();
+        foreach (var block in layer)
+        {
+            var next = block.call(current, additiveMask);
+            current.Dispose();
+            current = next;
+        }
+        return current;
+    }
+}
+
+/// <summary>Dense + tanh on the [CLS] hidden state: the pooled output for NSP and classification.</summary>
+public sealed class BertPooler : Module<Tensor, Tensor>
+{
+    private readonly Linear dense;
+
+    /// <summary>Creates the pooler.</summary>
+    public BertPooler(BertConfig config) : base(nameof(BertPooler))
+    {
+        dense = Linear(config.HiddenSize, config.HiddenSize);
+        RegisterComponents();
+    }
+
+    /// <inheritdoc/>
+    public override Tensor forward(Tensor sequence)
+    {
+        using var first = sequence.select(1, 0);
+        using var projected = dense.call(first);
+        return projected.tanh();
+    }
+}
+
+/// <summary>
+/// The BERT encoder (Hugging Face's BertModel): embeddings, layers and pooler. Input ids, segment ids
+/// and attention mask are [batch, length] int64; the outputs are the last hidden state
+/// [batch, length, hidden] and the pooled output [batch, hidden].
+/// </summary>
+public sealed class BertModel : Module<Tensor, Tensor, Tensor, (Tensor LastHiddenState, Tensor PooledOutput)>
+{
+    private readonly BertEmbeddings embeddings;
+    private readonly BertEncoder encoder;
+    private readonly BertPooler pooler;
+
+    /// <summary>Creates a model with Hugging Face's initialisation.</summary>
+    public BertModel(BertConfig config) : base(nameof(BertModel))
+    {
+        Config = config.Validate();
+        embeddings = new BertEmbeddings(config);
+        encoder = new BertEncoder(config);
+        pooler = new BertPooler(config);
+        RegisterComponents();
+        BertInitialization.Apply(this, config);
+    }
+
+    /// <summary>The configuration.</summary>
+    public BertConfig Config { get; }
+
+    /// <summary>The embeddings, whose word matrix the masked-LM decoder shares.</summary>
+    public BertEmbeddings Embeddings => embeddings;
+
+    /// <inheritdoc/>
+    public override (Tensor LastHiddenState, Tensor PooledOutput) forward(Tensor inputIds, Tensor tokenTypeIds, Tensor attentionMask)
+    {
+        using var additiveMask = AdditiveMask(attentionMask, embeddings.WordEmbeddings.dtype);
+        using var embedded = embeddings.call(inputIds, tokenTypeIds);
+        var sequence = encoder.call(embedded, additiveMask);
+        return (sequence, pooler.call(sequence));
+    }
+
+    /// <summary>
+    /// [batch, length] of 1 (attend) and 0 (padding) to the additive form attention takes,
+    /// [batch, 1, 1, length]: 0 where attended, the dtype's lowest value where not, as Hugging Face does.
+    /// </summary>
+    public static Tensor AdditiveMask(Tensor attentionMask, ScalarType dtype)
+    {
+        using var expanded = attentionMask.unsqueeze(1).unsqueeze(2).to(dtype);
+        using var inverted = 1.0 - expanded;
+        double lowest = dtype == ScalarType.Float64 ? double.MinValue : dtype == ScalarType.BFloat16 ? -3.3895e38 : float.MinValue;
+        return inverted * lowest;
+    }
+}

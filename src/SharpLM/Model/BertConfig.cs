@@ -1,0 +1,185 @@
+using System.Text.Json;
+using System.Text.Json.Nodes;
+
+namespace SharpLM.Model;
+
+/// <summary>
+/// The shape and options of a BERT model, read from and written to Hugging Face's config.json. The
+/// standard keys keep Hugging Face's names and meanings; SharpLM's own options live under keys that
+/// start with <c>sharplm_</c> and default to the original BERT, so a config written by Hugging Face
+/// loads unchanged and one written by SharpLM loads in Hugging Face (which ignores unknown keys).
+/// </summary>
+public sealed record BertConfig
+{
+    /// <summary>Activations Hugging Face's BERT accepts for hidden_act that SharpLM implements.</summary>
+    public static readonly IReadOnlyList<string> Activations = ["gelu", "gelu_new", "gelu_pytorch_tanh", "relu", "silu", "swish"];
+
+    /// <summary>Tokens in the vocabulary (vocab_size).</summary>
+    public int VocabSize { get; init; } = 30522;
+    /// <summary>Width of every hidden state (hidden_size).</summary>
+    public int HiddenSize { get; init; } = 768;
+    /// <summary>Transformer layers (num_hidden_layers).</summary>
+    public int NumHiddenLayers { get; init; } = 12;
+    /// <summary>Attention heads per layer (num_attention_heads).</summary>
+    public int NumAttentionHeads { get; init; } = 12;
+    /// <summary>Width of the feed-forward layer (intermediate_size).</summary>
+    public int IntermediateSize { get; init; } = 3072;
+    /// <summary>Feed-forward activation (hidden_act).</summary>
+    public string HiddenAct { get; init; } = "gelu";
+    /// <summary>Dropout after embeddings, attention output and feed-forward (hidden_dropout_prob).</summary>
+    public double HiddenDropoutProb { get; init; } = 0.1;
+    /// <summary>Dropout on attention probabilities (attention_probs_dropout_prob).</summary>
+    public double AttentionProbsDropoutProb { get; init; } = 0.1;
+    /// <summary>Longest sequence the position embeddings cover (max_position_embeddings).</summary>
+    public int MaxPositionEmbeddings { get; init; } = 512;
+    /// <summary>Segment types (type_vocab_size).</summary>
+    public int TypeVocabSize { get; init; } = 2;
+    /// <summary>Epsilon of every LayerNorm (layer_norm_eps).</summary>
+    public double LayerNormEps { get; init; } = 1e-12;
+    /// <summary>Standard deviation of the normal initialisation (initializer_range).</summary>
+    public double InitializerRange { get; init; } = 0.02;
+    /// <summary>Id of [PAD], whose embedding starts at zero (pad_token_id).</summary>
+    public int PadTokenId { get; init; }
+
+    /// <summary>Labels of a classification head (Hugging Face's id2label), empty for none.</summary>
+    public IReadOnlyList<string> Labels { get; init; } = [];
+
+    /// <summary>Size of each attention head.</summary>
+    public int HeadSize => HiddenSize / NumAttentionHeads;
+
+    /// <summary>Named sizes: tiny (2 layers, 128 wide), mini (4/256), small (4/512), medium (8/512), base (12/768); heads of 64, feed-forward 4x.</summary>
+    public static BertConfig Preset(string name, int vocabSize = 30522) => name switch
+    {
+        "tiny" => Sized(2, 128, vocabSize),
+        "mini" => Sized(4, 256, vocabSize),
+        "small" => Sized(4, 512, vocabSize),
+        "medium" => Sized(8, 512, vocabSize),
+        "base" => Sized(12, 768, vocabSize),
+        _ => throw new InvalidInputException($"unknown preset '{name}'; choose tiny, mini, small, medium or base."),
+    };
+
+    private static BertConfig Sized(int layers, int hidden, int vocabSize) => new()
+    {
+        VocabSize = vocabSize,
+        NumHiddenLayers = layers,
+        HiddenSize = hidden,
+        NumAttentionHeads = hidden / 64,
+        IntermediateSize = 4 * hidden,
+    };
+
+    /// <summary>Checks the config; the message names <paramref name="source"/> and the bad key.</summary>
+    /// <exception cref="InvalidInputException">A size is not positive, the hidden size does not divide into the heads, or the activation is unknown.</exception>
+    public BertConfig Validate(string source = "config")
+    {
+        void Positive(string key, int value)
+        {
+            if (value <= 0) throw new InvalidInputException($"{source}: {key} is {value}; it must be positive.");
+        }
+        Positive("vocab_size", VocabSize);
+        Positive("hidden_size", HiddenSize);
+        Positive("num_hidden_layers", NumHiddenLayers);
+        Positive("num_attention_heads", NumAttentionHeads);
+        Positive("intermediate_size", IntermediateSize);
+        Positive("max_position_embeddings", MaxPositionEmbeddings);
+        Positive("type_vocab_size", TypeVocabSize);
+        if (HiddenSize % NumAttentionHeads != 0)
+            throw new InvalidInputException($"{source}: hidden_size {HiddenSize} is not divisible by num_attention_heads {NumAttentionHeads}.");
+        if (!Activations.Contains(HiddenAct))
+            throw new InvalidInputException($"{source}: hidden_act '{HiddenAct}' is not supported; use one of {string.Join(", ", Activations)}.");
+        foreach (var (key, p) in new[] { ("hidden_dropout_prob", HiddenDropoutProb), ("attention_probs_dropout_prob", AttentionProbsDropoutProb) })
+            if (!(p >= 0 && p < 1)) throw new InvalidInputException($"{source}: {key} is {p}; it must be in [0, 1).");
+        if (!(LayerNormEps > 0)) throw new InvalidInputException($"{source}: layer_norm_eps is {LayerNormEps}; it must be positive.");
+        if (PadTokenId < 0 || PadTokenId >= VocabSize) throw new InvalidInputException($"{source}: pad_token_id {PadTokenId} is outside the vocabulary (size {VocabSize}).");
+        return this;
+    }
+
+    /// <summary>Reads config.json (or a model folder holding one) and validates it.</summary>
+    public static BertConfig Load(string path)
+    {
+        if (Directory.Exists(path)) path = Path.Combine(path, "config.json");
+        if (!File.Exists(path)) throw new InvalidInputException($"{path}: config file not found.");
+        JsonObject json;
+        try
+        {
+            json = JsonNode.Parse(File.ReadAllText(path)) as JsonObject ?? throw new InvalidInputException($"{path}: not a JSON object.");
+        }
+        catch (JsonException e)
+        {
+            throw new InvalidInputException($"{path}: not valid JSON ({e.Message}).");
+        }
+        try
+        {
+            var defaults = new BertConfig();
+            int Int(string key, int fallback) => json[key] is JsonNode n ? n.GetValue<int>() : fallback;
+            double Double(string key, double fallback) => json[key] is JsonNode n ? n.GetValue<double>() : fallback;
+            var labels = new List<string>();
+            if (json["id2label"] is JsonObject id2label)
+            {
+                var pairs = id2label.Select(p => (Id: int.Parse(p.Key), Label: p.Value!.GetValue<string>())).OrderBy(p => p.Id).ToList();
+                if (pairs.Select(p => p.Id).SequenceEqual(Enumerable.Range(0, pairs.Count))) labels = pairs.Select(p => p.Label).ToList();
+                else throw new InvalidInputException($"{path}: id2label keys must be 0..{pairs.Count - 1}.");
+            }
+            return new BertConfig
+            {
+                VocabSize = Int("vocab_size", defaults.VocabSize),
+                HiddenSize = Int("hidden_size", defaults.HiddenSize),
+                NumHiddenLayers = Int("num_hidden_layers", defaults.NumHiddenLayers),
+                NumAttentionHeads = Int("num_attention_heads", defaults.NumAttentionHeads),
+                IntermediateSize = Int("intermediate_size", defaults.IntermediateSize),
+                HiddenAct = json["hidden_act"]?.GetValue<string>() ?? defaults.HiddenAct,
+                HiddenDropoutProb = Double("hidden_dropout_prob", defaults.HiddenDropoutProb),
+                AttentionProbsDropoutProb = Double("attention_probs_dropout_prob", defaults.AttentionProbsDropoutProb),
+                MaxPositionEmbeddings = Int("max_position_embeddings", defaults.MaxPositionEmbeddings),
+                TypeVocabSize = Int("type_vocab_size", defaults.TypeVocabSize),
+                LayerNormEps = Double("layer_norm_eps", defaults.LayerNormEps),
+                InitializerRange = Double("initializer_range", defaults.InitializerRange),
+                PadTokenId = Int("pad_token_id", defaults.PadTokenId),
+                Labels = labels,
+            }.Validate(path);
+        }
+        catch (Exception e) when (e is InvalidOperationException or FormatException)
+        {
+            throw new InvalidInputException($"{path}: a value has the wrong type ({e.Message}).");
+        }
+    }
+
+    /// <summary>The config.json text, with Hugging Face's keys (and model_type "bert").</summary>
+    public string ToJson()
+    {
+        var json = new JsonObject
+        {
+            ["architectures"] = new JsonArray(Labels.Count > 0 ? "BertForSequenceClassification" : "BertForPreTraining"),
+            ["model_type"] = "bert",
+            ["vocab_size"] = VocabSize,
+            ["hidden_size"] = HiddenSize,
+            ["num_hidden_layers"] = NumHiddenLayers,
+            ["num_attention_heads"] = NumAttentionHeads,
+            ["intermediate_size"] = IntermediateSize,
+            ["hidden_act"] = HiddenAct,
+            ["hidden_dropout_prob"] = HiddenDropoutProb,
+            ["attention_probs_dropout_prob"] = AttentionProbsDropoutProb,
+            ["max_position_embeddings"] = MaxPositionEmbeddings,
+            ["type_vocab_size"] = TypeVocabSize,
+            ["layer_norm_eps"] = LayerNormEps,
+            ["initializer_range"] = InitializerRange,
+            ["pad_token_id"] = PadTokenId,
+            ["position_embedding_type"] = "absolute",
+        };
+        if (Labels.Count > 0)
+        {
+            var id2label = new JsonObject();
+            var label2id = new JsonObject();
+            for (int i = 0; i < Labels.Count; i++)
+            {
+                id2label[i.ToString()] = Labels[i];
+                label2id[Labels[i]] = i;
+            }
+            json["id2label"] = id2label;
+            json["label2id"] = label2id;
+        }
+        return json.ToJsonString(new JsonSerializerOptions { WriteIndented = true });
+    }
+
+    /// <summary>Writes config.json atomically.</summary>
+    public void Save(string path) => AtomicFile.WriteAllText(path, ToJson() + "\n");
+}

@@ -1,0 +1,116 @@
+using TorchSharp;
+using TorchSharp.Modules;
+using static TorchSharp.torch;
+using static TorchSharp.torch.nn;
+
+namespace SharpLM.Model;
+
+/// <summary>Dense + activation + LayerNorm before the vocabulary projection (cls.predictions.transform).</summary>
+public sealed class BertPredictionHeadTransform : Module<Tensor, Tensor>
+{
+    private readonly Linear dense;
+    private readonly LayerNorm LayerNorm;
+    private readonly string _activation;
+
+    /// <summary>Creates the transform.</summary>
+    public BertPredictionHeadTransform(BertConfig config) : base(nameof(BertPredictionHeadTransform))
+    {
+        dense = Linear(config.HiddenSize, config.HiddenSize);
+        LayerNorm = nn.LayerNorm([config.HiddenSize], config.LayerNormEps);
+        _activation = config.HiddenAct;
+        RegisterComponents();
+    }
+
+    /// <inheritdoc/>
+    public override Tensor forward(Tensor hidden)
+    {
+        using var projected = dense.call(hidden);
+        using var activated = Activation.Apply(_activation, projected);
+        return LayerNorm.call(activated);
+    }
+}
+
+/// <summary>
+/// The masked-LM head (cls.predictions): the transform, then a projection onto the vocabulary whose
+/// weight is the word embedding matrix (tied, as in BERT) plus its own bias (cls.predictions.bias).
+/// </summary>
+public sealed class BertLMPredictionHead : Module<Tensor, Tensor>
+{
+    private readonly BertPredictionHeadTransform transform;
+    private readonly Parameter bias;
+    // A delegate, not a field of type Parameter: a Parameter field would be registered a second time
+    // under this module's name, and the tie must stay one tensor.
+    private readonly Func<Parameter> _decoderWeight;
+
+    /// <summary>Creates the head over <paramref name="wordEmbeddings"/>.</summary>
+    public BertLMPredictionHead(BertConfig config, Func<Parameter> wordEmbeddings) : base(nameof(BertLMPredictionHead))
+    {
+        transform = new BertPredictionHeadTransform(config);
+        bias = Parameter(zeros(config.VocabSize));
+        _decoderWeight = wordEmbeddings;
+        RegisterComponents();
+    }
+
+    /// <summary>Vocabulary logits [..., vocab] for hidden states [..., hidden].</summary>
+    public override Tensor forward(Tensor hidden)
+    {
+        using var transformed = transform.call(hidden);
+        return functional.linear(transformed, _decoderWeight(), bias);
+    }
+}
+
+/// <summary>Both pretraining heads (cls): masked LM (predictions) and next-sentence prediction (seq_relationship).</summary>
+public sealed class BertPreTrainingHeads : Module<Tensor, Tensor, (Tensor, Tensor)>
+{
+    private readonly BertLMPredictionHead predictions;
+    private readonly Linear seq_relationship;
+
+    /// <summary>Creates the heads.</summary>
+    public BertPreTrainingHeads(BertConfig config, Func<Parameter> wordEmbeddings) : base(nameof(BertPreTrainingHeads))
+    {
+        predictions = new BertLMPredictionHead(config, wordEmbeddings);
+        seq_relationship = Linear(config.HiddenSize, 2);
+        RegisterComponents();
+    }
+
+    /// <summary>The masked-LM head alone.</summary>
+    public BertLMPredictionHead Predictions => predictions;
+
+    /// <inheritdoc/>
+    public override (Tensor, Tensor) forward(Tensor sequence, Tensor pooled) =>
+        (predictions.call(sequence), seq_relationship.call(pooled));
+}
+
+/// <summary>
+/// BERT with its pretraining heads (Hugging Face's BertForPreTraining): fields "bert" and "cls", so
+/// that parameter names are bert.* and cls.* exactly as in Hugging Face checkpoints.
+/// </summary>
+public sealed class BertForPreTraining : Module<Tensor, Tensor, Tensor, (Tensor PredictionLogits, Tensor SeqRelationshipLogits)>
+{
+    private readonly BertModel bert;
+    private readonly BertPreTrainingHeads cls;
+
+    /// <summary>Creates the model with Hugging Face's initialisation.</summary>
+    public BertForPreTraining(BertConfig config) : base(nameof(BertForPreTraining))
+    {
+        bert = new BertModel(config);
+        cls = new BertPreTrainingHeads(config, () => bert.Embeddings.WordEmbeddings);
+        RegisterComponents();
+        BertInitialization.Apply(cls, config);
+    }
+
+    /// <summary>The encoder.</summary>
+    public BertModel Bert => bert;
+
+    /// <summary>The configuration.</summary>
+    public BertConfig Config => bert.Config;
+
+    /// <summary>Masked-LM logits [batch, length, vocab] and NSP logits [batch, 2].</summary>
+    public override (Tensor PredictionLogits, Tensor SeqRelationshipLogits) forward(Tensor inputIds, Tensor tokenTypeIds, Tensor attentionMask)
+    {
+        var (sequence, pooled) = bert.call(inputIds, tokenTypeIds, attentionMask);
+        using (sequence)
+        using (pooled)
+            return cls.call(sequence, pooled);
+    }
+}
