@@ -1,0 +1,101 @@
+using TorchSharp;
+using TorchSharp.PyBridge;
+using SharpLM.Model;
+using SharpLM.Text;
+using static TorchSharp.torch;
+
+namespace SharpLM.Interop;
+
+/// <summary>What loading a checkpoint into a model found: parameters it had no value for, and values it had no parameter for.</summary>
+public sealed record CheckpointLoadReport(IReadOnlyList<string> Missing, IReadOnlyList<string> Unexpected);
+
+/// <summary>
+/// A model directory in Hugging Face's layout: config.json, vocab.txt and model.safetensors (or
+/// pytorch_model.bin), with Hugging Face parameter names. Loads full BertForPreTraining checkpoints,
+/// and bare BertModel ones (names without the "bert." prefix, no heads) into the encoder.
+/// </summary>
+public static class HuggingFaceCheckpoint
+{
+    /// <summary>File name of the weights SharpLM writes.</summary>
+    public const string WeightsFile = "model.safetensors";
+
+    /// <summary>File name of PyTorch pickled weights, read as a fallback.</summary>
+    public const string PyTorchWeightsFile = "pytorch_model.bin";
+
+    // Names Hugging Face may write that are not parameters of their own here: the decoder shares the
+    // word embeddings and the prediction bias, and position_ids is a constant buffer.
+    private static readonly string[] Aliases = ["cls.predictions.decoder.weight", "cls.predictions.decoder.bias"];
+
+    /// <summary>Writes config.json, vocab.txt and model.safetensors into <paramref name="directory"/>, each atomically.</summary>
+    public static void Save(nn.Module model, BertConfig config, Vocabulary vocabulary, string directory)
+    {
+        if (vocabulary.Count != config.VocabSize)
+            throw new InvalidInputException($"{directory}: the vocabulary has {vocabulary.Count} tokens but the model's vocab_size is {config.VocabSize}.");
+        Directory.CreateDirectory(directory);
+        var state = new Dictionary<string, Tensor>();
+        foreach (var (name, parameter) in model.named_parameters()) state[name] = parameter.detach().contiguous();
+        AtomicFile.Write(Path.Combine(directory, WeightsFile), stream => Safetensors.SaveStateDict(stream, state, leaveOpen: true));
+        vocabulary.Save(Path.Combine(directory, "vocab.txt"));
+        config.Save(Path.Combine(directory, "config.json"));
+    }
+
+    /// <summary>Reads the weights of a model directory (model.safetensors, else pytorch_model.bin) or of a weights file.</summary>
+    public static Dictionary<string, Tensor> ReadWeights(string path)
+    {
+        if (Directory.Exists(path))
+        {
+            string safetensors = Path.Combine(path, WeightsFile), pickled = Path.Combine(path, PyTorchWeightsFile);
+            path = File.Exists(safetensors) ? safetensors : File.Exists(pickled) ? pickled
+                : throw new InvalidInputException($"{path}: no {WeightsFile} or {PyTorchWeightsFile} in the model folder.");
+        }
+        if (!File.Exists(path)) throw new InvalidInputException($"{path}: weights file not found.");
+        try
+        {
+            if (path.EndsWith(".bin", StringComparison.Ordinal) || path.EndsWith(".pt", StringComparison.Ordinal))
+            {
+                var table = PyTorchUnpickler.UnpickleStateDict(path);
+                return table.Cast<System.Collections.DictionaryEntry>().ToDictionary(e => (string)e.Key, e => (Tensor)e.Value!);
+            }
+            return Safetensors.LoadStateDict(path);
+        }
+        catch (Exception e) when (e is not InvalidInputException)
+        {
+            throw new InvalidInputException($"{path}: cannot read the weights ({e.Message}).", e);
+        }
+    }
+
+    /// <summary>
+    /// Copies <paramref name="weights"/> into <paramref name="model"/> by Hugging Face name. A bare
+    /// BertModel checkpoint fills the "bert." part of a BertForPreTraining; a BertForPreTraining
+    /// checkpoint fills a BertModel (its heads are then unexpected).
+    /// </summary>
+    /// <exception cref="InvalidInputException">A weight's shape differs from its parameter's; the message names both.</exception>
+    public static CheckpointLoadReport Load(nn.Module model, IReadOnlyDictionary<string, Tensor> weights, string source)
+    {
+        var parameters = model.named_parameters().ToDictionary(p => p.name, p => p.parameter);
+        bool modelHasPrefix = parameters.Keys.Any(k => k.StartsWith("bert.", StringComparison.Ordinal));
+        bool weightsHavePrefix = weights.Keys.Any(k => k.StartsWith("bert.", StringComparison.Ordinal));
+        string Rename(string key) =>
+            modelHasPrefix && !weightsHavePrefix && !key.StartsWith("cls.", StringComparison.Ordinal) ? "bert." + key
+            : !modelHasPrefix && weightsHavePrefix && key.StartsWith("bert.", StringComparison.Ordinal) ? key[5..]
+            : key;
+
+        var filled = new HashSet<string>();
+        var unexpected = new List<string>();
+        using (no_grad())
+        {
+            foreach (var (key, value) in weights)
+            {
+                if (Aliases.Contains(key) || key.EndsWith("position_ids", StringComparison.Ordinal)) continue;
+                string name = Rename(key);
+                if (!parameters.TryGetValue(name, out var parameter)) { unexpected.Add(key); continue; }
+                if (!parameter.shape.SequenceEqual(value.shape))
+                    throw new InvalidInputException($"{source}: {key} has shape [{string.Join(", ", value.shape)}] but the model's {name} is [{string.Join(", ", parameter.shape)}]; the checkpoint does not fit this config.");
+                parameter.copy_(value);
+                filled.Add(name);
+            }
+        }
+        var missing = parameters.Keys.Where(k => !filled.Contains(k)).ToList();
+        return new CheckpointLoadReport(missing, unexpected);
+    }
+}
