@@ -58,9 +58,9 @@ public sealed class BertSelfAttention : Module<Tensor, Tensor, Tensor>
     /// <summary>Creates the attention of one layer.</summary>
     public BertSelfAttention(BertConfig config) : base(nameof(BertSelfAttention))
     {
-        query = Linear(config.HiddenSize, config.HiddenSize);
-        key = Linear(config.HiddenSize, config.HiddenSize);
-        value = Linear(config.HiddenSize, config.HiddenSize);
+        query = Linear(config.HiddenSize, config.HiddenSize, hasBias: config.LinearBias);
+        key = Linear(config.HiddenSize, config.HiddenSize, hasBias: config.LinearBias);
+        value = Linear(config.HiddenSize, config.HiddenSize, hasBias: config.LinearBias);
         _heads = config.NumAttentionHeads;
         _dropout = config.AttentionProbsDropoutProb;
         RegisterComponents();
@@ -85,27 +85,36 @@ public sealed class BertSelfAttention : Module<Tensor, Tensor, Tensor>
     }
 }
 
-/// <summary>Projection of the attention result, dropout, residual and LayerNorm.</summary>
-public sealed class BertSelfOutput : Module<Tensor, Tensor, Tensor>
+/// <summary>
+/// Projection of a sub-block's result, dropout, residual and LayerNorm: Hugging Face's BertSelfOutput
+/// (after attention) and BertOutput (after the feed-forward) have this same shape.
+/// </summary>
+public sealed class BertResidualOutput : Module<Tensor, Tensor, Tensor>
 {
     private readonly Linear dense;
     private readonly LayerNorm LayerNorm;
     private readonly Dropout dropout;
+    private readonly bool _preLayerNorm;
 
-    /// <summary>Creates the block.</summary>
-    public BertSelfOutput(BertConfig config) : base(nameof(BertSelfOutput))
+    /// <summary>Creates the block projecting <paramref name="inputSize"/> back to the hidden size.</summary>
+    public BertResidualOutput(BertConfig config, int inputSize) : base(nameof(BertResidualOutput))
     {
-        dense = Linear(config.HiddenSize, config.HiddenSize);
+        dense = Linear(inputSize, config.HiddenSize, hasBias: config.LinearBias);
         LayerNorm = nn.LayerNorm([config.HiddenSize], config.LayerNormEps);
         dropout = Dropout(config.HiddenDropoutProb);
+        _preLayerNorm = config.PreLayerNorm;
         RegisterComponents();
     }
 
-    /// <summary>LayerNorm(dropout(dense(attended)) + residual).</summary>
-    public override Tensor forward(Tensor attended, Tensor residual)
+    /// <summary>This block's LayerNorm, which a pre-LayerNorm layer applies to the sub-block's input instead.</summary>
+    public Tensor Normalize(Tensor input) => LayerNorm.call(input);
+
+    /// <summary>Post-LN: LayerNorm(dropout(dense(x)) + residual). Pre-LN: dropout(dense(x)) + residual.</summary>
+    public override Tensor forward(Tensor subBlockOutput, Tensor residual)
     {
-        using var projected = dense.call(attended);
+        using var projected = dense.call(subBlockOutput);
         using var dropped = dropout.call(projected);
+        if (_preLayerNorm) return dropped + residual;
         using var sum = dropped + residual;
         return LayerNorm.call(sum);
     }
@@ -115,34 +124,44 @@ public sealed class BertSelfOutput : Module<Tensor, Tensor, Tensor>
 public sealed class BertAttention : Module<Tensor, Tensor, Tensor>
 {
     private readonly BertSelfAttention self;
-    private readonly BertSelfOutput output;
+    private readonly BertResidualOutput output;
+    private readonly bool _preLayerNorm;
 
     /// <summary>Creates the block.</summary>
     public BertAttention(BertConfig config) : base(nameof(BertAttention))
     {
         self = new BertSelfAttention(config);
-        output = new BertSelfOutput(config);
+        output = new BertResidualOutput(config, config.HiddenSize);
+        _preLayerNorm = config.PreLayerNorm;
         RegisterComponents();
     }
 
     /// <inheritdoc/>
     public override Tensor forward(Tensor hidden, Tensor additiveMask)
     {
+        if (_preLayerNorm)
+        {
+            using var normalised = output.Normalize(hidden);
+            using var attendedNormalised = self.call(normalised, additiveMask);
+            return output.call(attendedNormalised, hidden);
+        }
         using var attended = self.call(hidden, additiveMask);
         return output.call(attended, hidden);
     }
 }
 
-/// <summary>The first half of the feed-forward block: dense to the intermediate size and the activation.</summary>
+/// <summary>The first half of the feed-forward block: dense to the intermediate size and the activation (gated when GLU is on).</summary>
 public sealed class BertIntermediate : Module<Tensor, Tensor>
 {
     private readonly Linear dense;
     private readonly string _activation;
+    private readonly bool _gated;
 
     /// <summary>Creates the block.</summary>
     public BertIntermediate(BertConfig config) : base(nameof(BertIntermediate))
     {
-        dense = Linear(config.HiddenSize, config.IntermediateSize);
+        _gated = config.GatedFeedForward;
+        dense = Linear(config.HiddenSize, (_gated ? 2 : 1) * config.IntermediateSize, hasBias: config.LinearBias);
         _activation = config.HiddenAct;
         RegisterComponents();
     }
@@ -151,33 +170,12 @@ public sealed class BertIntermediate : Module<Tensor, Tensor>
     public override Tensor forward(Tensor hidden)
     {
         using var projected = dense.call(hidden);
-        return Activation.Apply(_activation, projected);
-    }
-}
-
-/// <summary>The second half of the feed-forward block: dense back to the hidden size, dropout, residual and LayerNorm.</summary>
-public sealed class BertOutput : Module<Tensor, Tensor, Tensor>
-{
-    private readonly Linear dense;
-    private readonly LayerNorm LayerNorm;
-    private readonly Dropout dropout;
-
-    /// <summary>Creates the block.</summary>
-    public BertOutput(BertConfig config) : base(nameof(BertOutput))
-    {
-        dense = Linear(config.IntermediateSize, config.HiddenSize);
-        LayerNorm = nn.LayerNorm([config.HiddenSize], config.LayerNormEps);
-        dropout = Dropout(config.HiddenDropoutProb);
-        RegisterComponents();
-    }
-
-    /// <inheritdoc/>
-    public override Tensor forward(Tensor intermediate, Tensor residual)
-    {
-        using var projected = dense.call(intermediate);
-        using var dropped = dropout.call(projected);
-        using var sum = dropped + residual;
-        return LayerNorm.call(sum);
+        if (!_gated) return Activation.Apply(_activation, projected);
+        var halves = projected.chunk(2, -1);
+        using var gate = halves[0];
+        using var linear = halves[1];
+        using var activated = Activation.Apply(_activation, gate);
+        return activated * linear;
     }
 }
 
@@ -186,14 +184,16 @@ public sealed class BertLayer : Module<Tensor, Tensor, Tensor>
 {
     private readonly BertAttention attention;
     private readonly BertIntermediate intermediate;
-    private readonly BertOutput output;
+    private readonly BertResidualOutput output;
+    private readonly bool _preLayerNorm;
 
     /// <summary>Creates the layer.</summary>
     public BertLayer(BertConfig config) : base(nameof(BertLayer))
     {
         attention = new BertAttention(config);
         intermediate = new BertIntermediate(config);
-        output = new BertOutput(config);
+        output = new BertResidualOutput(config, config.IntermediateSize);
+        _preLayerNorm = config.PreLayerNorm;
         RegisterComponents();
     }
 
@@ -201,6 +201,12 @@ public sealed class BertLayer : Module<Tensor, Tensor, Tensor>
     public override Tensor forward(Tensor hidden, Tensor additiveMask)
     {
         using var attended = attention.call(hidden, additiveMask);
+        if (_preLayerNorm)
+        {
+            using var normalised = output.Normalize(attended);
+            using var expandedNormalised = intermediate.call(normalised);
+            return output.call(expandedNormalised, attended);
+        }
         using var expanded = intermediate.call(attended);
         return output.call(expanded, attended);
     }
@@ -210,11 +216,14 @@ public sealed class BertLayer : Module<Tensor, Tensor, Tensor>
 public sealed class BertEncoder : Module<Tensor, Tensor, Tensor>
 {
     private readonly ModuleList<BertLayer> layer;
+    // Only with pre-LayerNorm (a SharpLM option): the residual stream is normalised once at the end.
+    private readonly LayerNorm? LayerNorm;
 
     /// <summary>Creates num_hidden_layers layers.</summary>
     public BertEncoder(BertConfig config) : base(nameof(BertEncoder))
     {
         layer = ModuleList(Enumerable.Range(0, config.NumHiddenLayers).Select(_ => new BertLayer(config)).ToArray());
+        if (config.PreLayerNorm) LayerNorm = nn.LayerNorm([config.HiddenSize], config.LayerNormEps);
         RegisterComponents();
     }
 
@@ -228,7 +237,8 @@ public sealed class BertEncoder : Module<Tensor, Tensor, Tensor>
             current.Dispose();
             current = next;
         }
-        return current;
+        if (LayerNorm is null) return current;
+        using (current) return LayerNorm.call(current);
     }
 }
 
@@ -262,15 +272,17 @@ public sealed class BertModel : Module<Tensor, Tensor, Tensor, (Tensor LastHidde
 {
     private readonly BertEmbeddings embeddings;
     private readonly BertEncoder encoder;
-    private readonly BertPooler pooler;
+    private readonly BertPooler? pooler;
 
     /// <summary>Creates a model with Hugging Face's initialisation.</summary>
-    public BertModel(BertConfig config) : base(nameof(BertModel))
+    /// <param name="config">Sizes and options.</param>
+    /// <param name="addPoolingLayer">False for heads that do not use the pooled output (token classification, QA), as in Hugging Face.</param>
+    public BertModel(BertConfig config, bool addPoolingLayer = true) : base(nameof(BertModel))
     {
         Config = config.Validate();
         embeddings = new BertEmbeddings(config);
         encoder = new BertEncoder(config);
-        pooler = new BertPooler(config);
+        if (addPoolingLayer) pooler = new BertPooler(config);
         RegisterComponents();
         BertInitialization.Apply(this, config);
     }
@@ -281,13 +293,13 @@ public sealed class BertModel : Module<Tensor, Tensor, Tensor, (Tensor LastHidde
     /// <summary>The embeddings, whose word matrix the masked-LM decoder shares.</summary>
     public BertEmbeddings Embeddings => embeddings;
 
-    /// <inheritdoc/>
+    /// <summary>The last hidden state, and the pooled output (an empty tensor when the model has no pooler).</summary>
     public override (Tensor LastHiddenState, Tensor PooledOutput) forward(Tensor inputIds, Tensor tokenTypeIds, Tensor attentionMask)
     {
         using var additiveMask = AdditiveMask(attentionMask, embeddings.WordEmbeddings.dtype);
         using var embedded = embeddings.call(inputIds, tokenTypeIds);
         var sequence = encoder.call(embedded, additiveMask);
-        return (sequence, pooler.call(sequence));
+        return (sequence, pooler is null ? empty(0) : pooler.call(sequence));
     }
 
     /// <summary>

@@ -41,6 +41,28 @@ public sealed record BertConfig
     /// <summary>Id of [PAD], whose embedding starts at zero (pad_token_id).</summary>
     public int PadTokenId { get; init; }
 
+    /// <summary>
+    /// SharpLM option (key sharplm_pre_layer_norm, default false): LayerNorm before attention and
+    /// feed-forward instead of after the residual, and a final LayerNorm (bert.encoder.LayerNorm); it
+    /// trains stably at higher learning rates. The per-block LayerNorms keep their Hugging Face names.
+    /// </summary>
+    public bool PreLayerNorm { get; init; }
+
+    /// <summary>SharpLM option (key sharplm_linear_bias, default true): biases in the encoder's linear layers.</summary>
+    public bool LinearBias { get; init; } = true;
+
+    /// <summary>
+    /// SharpLM option (key sharplm_glu, default false): gated feed-forward (GEGLU): intermediate.dense
+    /// produces twice intermediate_size, and activation(first half) times the second half goes on.
+    /// </summary>
+    public bool GatedFeedForward { get; init; }
+
+    /// <summary>SharpLM option (key sharplm_sparse_mlm, default false): the masked-LM decoder runs only on masked positions during pretraining.</summary>
+    public bool SparseMaskedLm { get; init; }
+
+    /// <summary>SharpLM option (key sharplm_pretraining_dropout, default true): false pretrains without dropout while keeping the dropout probabilities for fine-tuning.</summary>
+    public bool PretrainingDropout { get; init; } = true;
+
     /// <summary>Labels of a classification head (Hugging Face's id2label), empty for none.</summary>
     public IReadOnlyList<string> Labels { get; init; } = [];
 
@@ -112,6 +134,7 @@ public sealed record BertConfig
             var defaults = new BertConfig();
             int Int(string key, int fallback) => json[key] is JsonNode n ? n.GetValue<int>() : fallback;
             double Double(string key, double fallback) => json[key] is JsonNode n ? n.GetValue<double>() : fallback;
+            bool Bool(string key, bool fallback) => json[key] is JsonNode n ? n.GetValue<bool>() : fallback;
             var labels = new List<string>();
             if (json["id2label"] is JsonObject id2label)
             {
@@ -134,6 +157,11 @@ public sealed record BertConfig
                 LayerNormEps = Double("layer_norm_eps", defaults.LayerNormEps),
                 InitializerRange = Double("initializer_range", defaults.InitializerRange),
                 PadTokenId = Int("pad_token_id", defaults.PadTokenId),
+                PreLayerNorm = Bool("sharplm_pre_layer_norm", defaults.PreLayerNorm),
+                LinearBias = Bool("sharplm_linear_bias", defaults.LinearBias),
+                GatedFeedForward = Bool("sharplm_glu", defaults.GatedFeedForward),
+                SparseMaskedLm = Bool("sharplm_sparse_mlm", defaults.SparseMaskedLm),
+                PretrainingDropout = Bool("sharplm_pretraining_dropout", defaults.PretrainingDropout),
                 Labels = labels,
             }.Validate(path);
         }
@@ -164,6 +192,11 @@ public sealed record BertConfig
             ["initializer_range"] = InitializerRange,
             ["pad_token_id"] = PadTokenId,
             ["position_embedding_type"] = "absolute",
+            ["sharplm_pre_layer_norm"] = PreLayerNorm,
+            ["sharplm_linear_bias"] = LinearBias,
+            ["sharplm_glu"] = GatedFeedForward,
+            ["sharplm_sparse_mlm"] = SparseMaskedLm,
+            ["sharplm_pretraining_dropout"] = PretrainingDropout,
         };
         if (Labels.Count > 0)
         {

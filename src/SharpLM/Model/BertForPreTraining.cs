@@ -76,6 +76,9 @@ public sealed class BertPreTrainingHeads : Module<Tensor, Tensor, (Tensor, Tenso
     /// <summary>The masked-LM head alone.</summary>
     public BertLMPredictionHead Predictions => predictions;
 
+    /// <summary>The next-sentence head alone.</summary>
+    public Linear NextSentence => seq_relationship;
+
     /// <inheritdoc/>
     public override (Tensor, Tensor) forward(Tensor sequence, Tensor pooled) =>
         (predictions.call(sequence), seq_relationship.call(pooled));
@@ -104,6 +107,47 @@ public sealed class BertForPreTraining : Module<Tensor, Tensor, Tensor, (Tensor 
 
     /// <summary>The configuration.</summary>
     public BertConfig Config => bert.Config;
+
+    /// <summary>Label value of positions that the masked-LM loss ignores (PyTorch's and Hugging Face's -100).</summary>
+    public const long IgnoreIndex = -100;
+
+    /// <summary>
+    /// The pretraining losses, as Hugging Face's BertForPreTraining computes them: cross-entropy of the
+    /// masked-LM logits against <paramref name="mlmLabels"/> [batch, length] (IgnoreIndex where not
+    /// masked), averaged over the masked positions; cross-entropy of the NSP logits against
+    /// <paramref name="nspLabels"/> [batch] (0: B follows A, 1: B is random); and their sum. With
+    /// sharplm_sparse_mlm the vocabulary projection runs on the masked positions only: the same loss
+    /// for a fraction of the work.
+    /// </summary>
+    public (Tensor Total, Tensor MaskedLm, Tensor NextSentence) Loss(Tensor inputIds, Tensor tokenTypeIds, Tensor attentionMask, Tensor mlmLabels, Tensor nspLabels)
+    {
+        var (sequence, pooled) = bert.call(inputIds, tokenTypeIds, attentionMask);
+        using (sequence)
+        using (pooled)
+        {
+            Tensor mlm;
+            if (Config.SparseMaskedLm)
+            {
+                using var flatLabels = mlmLabels.reshape(-1);
+                using var selected = flatLabels.ne(IgnoreIndex).nonzero().squeeze(1);
+                using var flatHidden = sequence.reshape(-1, sequence.shape[2]);
+                using var maskedHidden = flatHidden.index_select(0, selected);
+                using var logits = cls.Predictions.call(maskedHidden);
+                using var targets = flatLabels.index_select(0, selected);
+                mlm = nn.functional.cross_entropy(logits, targets);
+            }
+            else
+            {
+                using var logits = cls.Predictions.call(sequence);
+                using var flat = logits.reshape(-1, logits.shape[2]);
+                using var targets = mlmLabels.reshape(-1);
+                mlm = nn.functional.cross_entropy(flat, targets, ignore_index: IgnoreIndex);
+            }
+            using var nspLogits = cls.NextSentence.call(pooled);
+            var nsp = nn.functional.cross_entropy(nspLogits, nspLabels);
+            return (mlm + nsp, mlm, nsp);
+        }
+    }
 
     /// <summary>Masked-LM logits [batch, length, vocab] and NSP logits [batch, 2].</summary>
     public override (Tensor PredictionLogits, Tensor SeqRelationshipLogits) forward(Tensor inputIds, Tensor tokenTypeIds, Tensor attentionMask)

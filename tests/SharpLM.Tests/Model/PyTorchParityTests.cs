@@ -1,0 +1,125 @@
+using System.Diagnostics;
+using SharpLM.Model;
+using TorchSharp.PyBridge;
+using Xunit.Abstractions;
+using static TorchSharp.torch;
+
+namespace SharpLM.Tests.Model;
+
+/// <summary>
+/// Training parity with PyTorch: the reference BertForPreTraining in tests/reference/bert_pretraining.py
+/// (plain PyTorch 1.13, Debian's python3-torch) loads the same weights and batch from safetensors; the
+/// masked-LM and NSP losses, every parameter's gradient, and the weights after one AdamW step must agree.
+/// </summary>
+public class PyTorchParityTests(ITestOutputHelper output) : IDisposable
+{
+    // Debian's interpreter: python3-torch installs there, whatever python3 comes first on PATH.
+    private const string Python = "/usr/bin/python3";
+    private const double LearningRate = 1e-3, WeightDecay = 0.01;
+
+    private readonly TempFolder _temp = new();
+
+    public void Dispose() => _temp.Dispose();
+
+    private static BertConfig Config(bool sparse) => new()
+    {
+        VocabSize = 211, HiddenSize = 64, NumHiddenLayers = 2, NumAttentionHeads = 4, IntermediateSize = 128,
+        MaxPositionEmbeddings = 64, HiddenDropoutProb = 0, AttentionProbsDropoutProb = 0, SparseMaskedLm = sparse,
+    };
+
+    [Theory]
+    [InlineData(false)]
+    [InlineData(true)]
+    public void Losses_gradients_and_one_AdamW_step_agree_with_PyTorch(bool sparseMaskedLm)
+    {
+        using var scope = NewDisposeScope();
+        random.manual_seed(20261129);
+        var config = Config(sparseMaskedLm);
+        using var model = new BertForPreTraining(config);
+        var batch = Batch(config, batchSize: 4, length: 24);
+
+        string weightsPath = _temp.Of("weights.safetensors"), batchPath = _temp.Of("batch.safetensors");
+        string configPath = _temp.Of("config.json"), resultPath = _temp.Of("pytorch.safetensors");
+        Safetensors.SaveStateDict(weightsPath, model.named_parameters().ToDictionary(p => p.name, p => (Tensor)p.parameter.detach()));
+        Safetensors.SaveStateDict(batchPath, batch);
+        config.Save(configPath);
+        RunReference(configPath, weightsPath, batchPath, resultPath);
+        var reference = Safetensors.LoadStateDict(resultPath);
+
+        model.train();
+        var (total, mlm, nsp) = model.Loss(batch["input_ids"], batch["token_type_ids"], batch["attention_mask"], batch["mlm_labels"], batch["nsp_labels"]);
+        total.backward();
+        AssertClose("MLM loss", mlm, reference["loss.mlm"]);
+        AssertClose("NSP loss", nsp, reference["loss.nsp"]);
+        AssertClose("total loss", total, reference["loss.total"]);
+        output.WriteLine($"losses: MLM {mlm.item<float>():F6} (PyTorch {reference["loss.mlm"].item<float>():F6}), NSP {nsp.item<float>():F6} (PyTorch {reference["loss.nsp"].item<float>():F6})");
+
+        var parameters = model.named_parameters().ToList();
+        Assert.Equal(parameters.Count, reference.Keys.Count(k => k.StartsWith("grad.")));
+        double worstGradient = 0;
+        foreach (var (name, parameter) in parameters)
+            worstGradient = Math.Max(worstGradient, AssertClose("gradient of " + name, parameter.grad!, reference["grad." + name]));
+
+        var optimizer = optim.AdamW(model.parameters(), LearningRate, 0.9, 0.999, 1e-6, WeightDecay);
+        optimizer.step();
+        double worstWeight = 0;
+        foreach (var (name, parameter) in parameters)
+            worstWeight = Math.Max(worstWeight, AssertClose("weight after AdamW of " + name, parameter, reference["after." + name]));
+        output.WriteLine($"worst relative difference: gradients {worstGradient:E2}, weights after one AdamW step {worstWeight:E2}");
+    }
+
+    /// <summary>A padded batch of random ids with 15% of real positions as masked-LM targets.</summary>
+    private static Dictionary<string, Tensor> Batch(BertConfig config, int batchSize, int length)
+    {
+        var ids = randint(5, config.VocabSize, [batchSize, length], dtype: int64);
+        var lengths = new long[] { length, length - 5, length - 11, 9 };
+        var attention = zeros([batchSize, length], dtype: int64);
+        var types = zeros([batchSize, length], dtype: int64);
+        for (int b = 0; b < batchSize; b++)
+        {
+            attention[b, ..(int)lengths[b]] = 1;
+            types[b, (int)(lengths[b] / 2)..(int)lengths[b]] = 1;
+            ids[b, (int)lengths[b]..] = config.PadTokenId;
+        }
+        var chosen = rand([batchSize, length]).lt(0.15).logical_and(attention.eq(1));
+        chosen[.., 1] = true; // at least one target per row
+        var labels = where(chosen, ids, full([batchSize, length], BertForPreTraining.IgnoreIndex, dtype: int64));
+        var nsp = randint(0, 2, [batchSize], dtype: int64);
+        return new Dictionary<string, Tensor>
+        {
+            ["input_ids"] = ids, ["token_type_ids"] = types, ["attention_mask"] = attention, ["mlm_labels"] = labels, ["nsp_labels"] = nsp,
+        };
+    }
+
+    private static void RunReference(string config, string weights, string batch, string result)
+    {
+        string script = Path.Combine(AppContext.BaseDirectory, "reference", "bert_pretraining.py");
+        Assert.True(File.Exists(Python), $"{Python} not found: the parity tests need Debian's python3 with python3-torch (.ci/run installs it)");
+        var start = new ProcessStartInfo(Python) { RedirectStandardError = true, RedirectStandardOutput = true };
+        foreach (string arg in new[] { script, config, weights, batch, result, LearningRate.ToString("R"), WeightDecay.ToString("R") })
+            start.ArgumentList.Add(arg);
+        using var process = Process.Start(start)!;
+        string errors = process.StandardError.ReadToEnd();
+        process.StandardOutput.ReadToEnd();
+        Assert.True(process.WaitForExit(120_000), "the PyTorch reference did not finish in 2 minutes");
+        Assert.True(process.ExitCode == 0, $"the PyTorch reference failed (is python3-torch installed?):\n{errors}");
+    }
+
+    /// <summary>
+    /// Asserts ||ours - theirs|| &lt;= 1e-5 ||theirs|| (a norm-relative difference) and returns it. A
+    /// tensor that is zero up to rounding on both sides passes on an absolute 1e-7: the gradient of
+    /// the key bias is exactly zero in theory (a constant added to every score of a query leaves its
+    /// softmax unchanged), so both sides hold only float noise there, and so does that bias after a step.
+    /// </summary>
+    private static double AssertClose(string what, Tensor ours, Tensor theirs)
+    {
+        Assert.Equal(theirs.shape, ours.shape);
+        using var difference = (ours.detach().to(float64) - theirs.to(float64)).norm();
+        using var size = theirs.to(float64).norm();
+        double absolute = difference.item<double>(), norm = size.item<double>();
+        if (absolute <= 1e-7 && norm <= 1e-6) return 0;
+        double relative = absolute / norm;
+        Assert.True(relative <= 1e-5, $"{what}: relative difference {relative:E2} (|theirs| {norm:E2})");
+        return relative;
+    }
+}
