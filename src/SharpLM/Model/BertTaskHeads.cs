@@ -1,0 +1,104 @@
+using TorchSharp.Modules;
+using static TorchSharp.torch;
+using static TorchSharp.torch.nn;
+
+namespace SharpLM.Model;
+
+// The fine-tuning heads, named as Hugging Face names them so that fine-tuned checkpoints move both
+// ways: BertForSequenceClassification, BertForTokenClassification, BertForQuestionAnswering.
+
+/// <summary>Pooled [CLS] output, dropout, linear: one logit per label (fields bert, dropout, classifier).</summary>
+public sealed class BertForSequenceClassification : Module<Tensor, Tensor, Tensor, Tensor>
+{
+    private readonly BertModel bert;
+    private readonly Dropout dropout;
+    private readonly Linear classifier;
+
+    /// <summary>Creates the model for <paramref name="labels"/> labels.</summary>
+    public BertForSequenceClassification(BertConfig config, int labels) : base(nameof(BertForSequenceClassification))
+    {
+        bert = new BertModel(config);
+        dropout = Dropout(config.HiddenDropoutProb);
+        classifier = Linear(config.HiddenSize, labels);
+        RegisterComponents();
+        BertInitialization.Apply(classifier, config);
+    }
+
+    /// <summary>The encoder.</summary>
+    public BertModel Bert => bert;
+
+    /// <summary>Logits [batch, labels].</summary>
+    public override Tensor forward(Tensor inputIds, Tensor tokenTypeIds, Tensor attentionMask)
+    {
+        var (sequence, pooled) = bert.call(inputIds, tokenTypeIds, attentionMask);
+        sequence.Dispose();
+        using (pooled)
+        using (var dropped = dropout.call(pooled))
+            return classifier.call(dropped);
+    }
+}
+
+/// <summary>Every token's hidden state, dropout, linear: one logit per tag per token (fields bert, dropout, classifier; no pooler).</summary>
+public sealed class BertForTokenClassification : Module<Tensor, Tensor, Tensor, Tensor>
+{
+    private readonly BertModel bert;
+    private readonly Dropout dropout;
+    private readonly Linear classifier;
+
+    /// <summary>Creates the model for <paramref name="labels"/> tags.</summary>
+    public BertForTokenClassification(BertConfig config, int labels) : base(nameof(BertForTokenClassification))
+    {
+        bert = new BertModel(config, addPoolingLayer: false);
+        dropout = Dropout(config.HiddenDropoutProb);
+        classifier = Linear(config.HiddenSize, labels);
+        RegisterComponents();
+        BertInitialization.Apply(classifier, config);
+    }
+
+    /// <summary>The encoder.</summary>
+    public BertModel Bert => bert;
+
+    /// <summary>Logits [batch, length, labels].</summary>
+    public override Tensor forward(Tensor inputIds, Tensor tokenTypeIds, Tensor attentionMask)
+    {
+        var (sequence, pooled) = bert.call(inputIds, tokenTypeIds, attentionMask);
+        pooled.Dispose();
+        using (sequence)
+        using (var dropped = dropout.call(sequence))
+            return classifier.call(dropped);
+    }
+}
+
+/// <summary>Span extraction: a start and an end logit per token (fields bert, qa_outputs; no pooler).</summary>
+public sealed class BertForQuestionAnswering : Module<Tensor, Tensor, Tensor, (Tensor StartLogits, Tensor EndLogits)>
+{
+    private readonly BertModel bert;
+    private readonly Linear qa_outputs;
+
+    /// <summary>Creates the model.</summary>
+    public BertForQuestionAnswering(BertConfig config) : base(nameof(BertForQuestionAnswering))
+    {
+        bert = new BertModel(config, addPoolingLayer: false);
+        qa_outputs = Linear(config.HiddenSize, 2);
+        RegisterComponents();
+        BertInitialization.Apply(qa_outputs, config);
+    }
+
+    /// <summary>The encoder.</summary>
+    public BertModel Bert => bert;
+
+    /// <summary>Start and end logits, each [batch, length].</summary>
+    public override (Tensor StartLogits, Tensor EndLogits) forward(Tensor inputIds, Tensor tokenTypeIds, Tensor attentionMask)
+    {
+        var (sequence, pooled) = bert.call(inputIds, tokenTypeIds, attentionMask);
+        pooled.Dispose();
+        using (sequence)
+        using (var logits = qa_outputs.call(sequence))
+        {
+            var parts = logits.split(1, -1);
+            using var start = parts[0];
+            using var end = parts[1];
+            return (start.squeeze(-1), end.squeeze(-1));
+        }
+    }
+}
