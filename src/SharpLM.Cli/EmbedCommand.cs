@@ -41,6 +41,7 @@ public static class EmbedCommand
             var encoderMissing = report.Missing.Where(n => !n.StartsWith("pooler.", StringComparison.Ordinal)).ToList();
             if (encoderMissing.Count > 0)
                 throw new InvalidInputException($"{directory}: the checkpoint lacks {encoderMissing.Count} encoder weights (first: {encoderMissing[0]}).");
+            CheckpointReportLine.Write(context, directory, report);
             bert.eval();
             var tokenizer = HuggingFaceCheckpoint.LoadTokenizer(directory);
             var lines = file is null ? [single!] : TextFileLines.Read(CorpusFiles.Expand([file]).Single());

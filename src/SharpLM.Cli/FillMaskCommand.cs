@@ -35,6 +35,7 @@ public static class FillMaskCommand
             var encoderMissing = report.Missing.Where(n => n.StartsWith("bert.", StringComparison.Ordinal) && !n.StartsWith("bert.pooler.", StringComparison.Ordinal)).ToList();
             if (encoderMissing.Count > 0)
                 throw new InvalidInputException($"{directory}: the checkpoint lacks {encoderMissing.Count} encoder weights (first: {encoderMissing[0]}).");
+            CheckpointReportLine.Write(context, directory, report);
             bert.eval();
             var tokenizer = HuggingFaceCheckpoint.LoadTokenizer(directory);
             if (tokenizer.Vocabulary.MaskId < 0) throw new InvalidInputException($"{directory}: vocab.txt has no [MASK] token.");
