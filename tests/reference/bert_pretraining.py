@@ -6,6 +6,8 @@ Needs only PyTorch (Debian's python3-torch, 1.13); safetensors are read and writ
 
 usage: bert_pretraining.py CONFIG_JSON WEIGHTS_SAFETENSORS BATCH_SAFETENSORS OUTPUT_SAFETENSORS LR WEIGHT_DECAY
 
+The model runs in the dtype of the weights file (float32 or float64).
+
 Writes to OUTPUT: loss.total, loss.mlm, loss.nsp; grad.NAME for every parameter; after.NAME, every
 parameter after one torch.optim.AdamW step (betas 0.9/0.999, eps 1e-6).
 """
@@ -166,7 +168,8 @@ class Bert(nn.Module):
         self.pooler = Pooler(c)
 
     def forward(self, ids, types, attention_mask):
-        mask = (1.0 - attention_mask[:, None, None, :].float()) * torch.finfo(torch.float32).min
+        dtype = self.embeddings.word_embeddings.weight.dtype
+        mask = (1.0 - attention_mask[:, None, None, :].to(dtype)) * torch.finfo(dtype).min
         sequence = self.encoder(self.embeddings(ids, types), mask)
         return sequence, self.pooler(sequence)
 
@@ -220,7 +223,9 @@ def main():
     with open(config_path) as f:
         config = json.load(f)
     model = BertForPreTraining(config)
-    model.load_state_dict(read_safetensors(weights_path), strict=True)
+    weights = read_safetensors(weights_path)
+    model.to(next(iter(weights.values())).dtype)
+    model.load_state_dict(weights, strict=True)
     model.train()  # dropout probabilities are 0 in the parity configs
     batch = read_safetensors(batch_path)
     total, mlm, nsp = model.loss(batch["input_ids"], batch["token_type_ids"], batch["attention_mask"], batch["mlm_labels"], batch["nsp_labels"])

@@ -1,5 +1,6 @@
 using System.Diagnostics;
 using SharpLM.Model;
+using TorchSharp;
 using TorchSharp.PyBridge;
 using Xunit.Abstractions;
 using static TorchSharp.torch;
@@ -11,6 +12,14 @@ namespace SharpLM.Tests.Model;
 /// (plain PyTorch 1.13, Debian's python3-torch) loads the same weights and batch from safetensors; the
 /// masked-LM and NSP losses, every parameter's gradient, and the weights after one AdamW step must agree.
 /// </summary>
+/// <remarks>
+/// In float64 every tensor must agree to 1e-5 relative (norm of the difference over norm of
+/// PyTorch's): that proves the same mathematics, free of rounding. In float32, the dtype models
+/// train in, losses must agree to 1e-5 relative and every element of every gradient and weight to
+/// 1e-5 relative plus 1e-7 absolute (torch.allclose): a norm-relative test cannot hold there for
+/// tensors whose value is a cancelling sum, such as the NSP bias gradient (about 2e-3 from terms
+/// near 0.5), where reduction order alone moves the relative difference past 1e-5.
+/// </remarks>
 public class PyTorchParityTests(ITestOutputHelper output) : IDisposable
 {
     // Debian's interpreter: python3-torch installs there, whatever python3 comes first on PATH.
@@ -21,22 +30,28 @@ public class PyTorchParityTests(ITestOutputHelper output) : IDisposable
 
     public void Dispose() => _temp.Dispose();
 
-    private static BertConfig Config(bool sparse) => new()
+    private static BertConfig Config(bool sparse) => new BertConfig
     {
         VocabSize = 211, HiddenSize = 64, NumHiddenLayers = 2, NumAttentionHeads = 4, IntermediateSize = 128,
         MaxPositionEmbeddings = 64, HiddenDropoutProb = 0, AttentionProbsDropoutProb = 0, SparseMaskedLm = sparse,
     };
 
     [Theory]
-    [InlineData(false)]
-    [InlineData(true)]
-    public void Losses_gradients_and_one_AdamW_step_agree_with_PyTorch(bool sparseMaskedLm)
+    [InlineData(ScalarType.Float64, false)]
+    [InlineData(ScalarType.Float32, false)]
+    [InlineData(ScalarType.Float32, true)]
+    public void Losses_gradients_and_one_AdamW_step_agree_with_PyTorch(ScalarType dtype, bool sparseMaskedLm)
     {
         using var scope = NewDisposeScope();
-        random.manual_seed(20261129);
         var config = Config(sparseMaskedLm);
+        var generator = new Generator(20261129);
         using var model = new BertForPreTraining(config);
-        var batch = Batch(config, batchSize: 4, length: 24);
+        model.to(dtype);
+        using (no_grad())
+            foreach (var (_, parameter) in model.named_parameters())
+                parameter.copy_(randn(parameter.shape, generator: generator) * 0.05);
+        var batch = Batch(config, batchSize: 4, length: 24, generator);
+        bool exact = dtype == ScalarType.Float64;
 
         string weightsPath = _temp.Of("weights.safetensors"), batchPath = _temp.Of("batch.safetensors");
         string configPath = _temp.Of("config.json"), resultPath = _temp.Of("pytorch.safetensors");
@@ -49,29 +64,29 @@ public class PyTorchParityTests(ITestOutputHelper output) : IDisposable
         model.train();
         var (total, mlm, nsp) = model.Loss(batch["input_ids"], batch["token_type_ids"], batch["attention_mask"], batch["mlm_labels"], batch["nsp_labels"]);
         total.backward();
-        AssertClose("MLM loss", mlm, reference["loss.mlm"]);
-        AssertClose("NSP loss", nsp, reference["loss.nsp"]);
-        AssertClose("total loss", total, reference["loss.total"]);
-        output.WriteLine($"losses: MLM {mlm.item<float>():F6} (PyTorch {reference["loss.mlm"].item<float>():F6}), NSP {nsp.item<float>():F6} (PyTorch {reference["loss.nsp"].item<float>():F6})");
+        AssertClose("MLM loss", mlm, reference["loss.mlm"], exact: true);
+        AssertClose("NSP loss", nsp, reference["loss.nsp"], exact: true);
+        AssertClose("total loss", total, reference["loss.total"], exact: true);
+        output.WriteLine($"losses: MLM {mlm.to(float64).item<double>():F9} (PyTorch {reference["loss.mlm"].to(float64).item<double>():F9}), NSP {nsp.to(float64).item<double>():F9} (PyTorch {reference["loss.nsp"].to(float64).item<double>():F9})");
 
         var parameters = model.named_parameters().ToList();
         Assert.Equal(parameters.Count, reference.Keys.Count(k => k.StartsWith("grad.")));
         double worstGradient = 0;
         foreach (var (name, parameter) in parameters)
-            worstGradient = Math.Max(worstGradient, AssertClose("gradient of " + name, parameter.grad!, reference["grad." + name]));
+            worstGradient = Math.Max(worstGradient, AssertClose("gradient of " + name, parameter.grad!, reference["grad." + name], exact));
 
         var optimizer = optim.AdamW(model.parameters(), LearningRate, 0.9, 0.999, 1e-6, WeightDecay);
         optimizer.step();
         double worstWeight = 0;
         foreach (var (name, parameter) in parameters)
-            worstWeight = Math.Max(worstWeight, AssertClose("weight after AdamW of " + name, parameter, reference["after." + name]));
-        output.WriteLine($"worst relative difference: gradients {worstGradient:E2}, weights after one AdamW step {worstWeight:E2}");
+            worstWeight = Math.Max(worstWeight, AssertClose("weight after AdamW of " + name, parameter, reference["after." + name], exact));
+        output.WriteLine($"{dtype}, sparse MLM {sparseMaskedLm}: worst norm-relative difference: gradients {worstGradient:E2}, weights after one AdamW step {worstWeight:E2}");
     }
 
     /// <summary>A padded batch of random ids with 15% of real positions as masked-LM targets.</summary>
-    private static Dictionary<string, Tensor> Batch(BertConfig config, int batchSize, int length)
+    private static Dictionary<string, Tensor> Batch(BertConfig config, int batchSize, int length, Generator generator)
     {
-        var ids = randint(5, config.VocabSize, [batchSize, length], dtype: int64);
+        var ids = randint(5, config.VocabSize, [batchSize, length], dtype: int64, generator: generator);
         var lengths = new long[] { length, length - 5, length - 11, 9 };
         var attention = zeros([batchSize, length], dtype: int64);
         var types = zeros([batchSize, length], dtype: int64);
@@ -81,10 +96,10 @@ public class PyTorchParityTests(ITestOutputHelper output) : IDisposable
             types[b, (int)(lengths[b] / 2)..(int)lengths[b]] = 1;
             ids[b, (int)lengths[b]..] = config.PadTokenId;
         }
-        var chosen = rand([batchSize, length]).lt(0.15).logical_and(attention.eq(1));
+        var chosen = rand([batchSize, length], generator: generator).lt(0.15).logical_and(attention.eq(1));
         chosen[.., 1] = true; // at least one target per row
         var labels = where(chosen, ids, full([batchSize, length], BertForPreTraining.IgnoreIndex, dtype: int64));
-        var nsp = randint(0, 2, [batchSize], dtype: int64);
+        var nsp = randint(0, 2, [batchSize], dtype: int64, generator: generator);
         return new Dictionary<string, Tensor>
         {
             ["input_ids"] = ids, ["token_type_ids"] = types, ["attention_mask"] = attention, ["mlm_labels"] = labels, ["nsp_labels"] = nsp,
@@ -106,20 +121,23 @@ public class PyTorchParityTests(ITestOutputHelper output) : IDisposable
     }
 
     /// <summary>
-    /// Asserts ||ours - theirs|| &lt;= 1e-5 ||theirs|| (a norm-relative difference) and returns it. A
-    /// tensor that is zero up to rounding on both sides passes on an absolute 1e-7: the gradient of
-    /// the key bias is exactly zero in theory (a constant added to every score of a query leaves its
-    /// softmax unchanged), so both sides hold only float noise there, and so does that bias after a step.
+    /// Returns the norm-relative difference ||ours - theirs|| / ||theirs||. Exact: asserts it is at most
+    /// 1e-5. Otherwise: asserts |ours - theirs| &lt;= 1e-7 + 1e-5 |theirs| element by element. A tensor
+    /// that is zero up to rounding on both sides (the key bias gradient is zero in theory: a constant
+    /// added to every score of a query leaves its softmax unchanged) passes on an absolute 1e-7.
     /// </summary>
-    private static double AssertClose(string what, Tensor ours, Tensor theirs)
+    private static double AssertClose(string what, Tensor ours, Tensor theirs, bool exact)
     {
         Assert.Equal(theirs.shape, ours.shape);
-        using var difference = (ours.detach().to(float64) - theirs.to(float64)).norm();
-        using var size = theirs.to(float64).norm();
+        using var a = ours.detach().to(float64);
+        using var b = theirs.to(float64);
+        using var difference = (a - b).norm();
+        using var size = b.norm();
         double absolute = difference.item<double>(), norm = size.item<double>();
         if (absolute <= 1e-7 && norm <= 1e-6) return 0;
         double relative = absolute / norm;
-        Assert.True(relative <= 1e-5, $"{what}: relative difference {relative:E2} (|theirs| {norm:E2})");
+        if (exact) Assert.True(relative <= 1e-5, $"{what}: relative difference {relative:E2} (|theirs| {norm:E2})");
+        else Assert.True(a.allclose(b, rtol: 1e-5, atol: 1e-7), $"{what}: not within 1e-5 relative + 1e-7 absolute (norm-relative difference {relative:E2})");
         return relative;
     }
 }
