@@ -26,6 +26,7 @@ public static class SharpLmCommandLine
             TokenizeCommand.Create(context),
             EmbedCommand.Create(context),
             FillMaskCommand.Create(context),
+            DataCommand.Create(context),
         };
         var parse = root.Parse(args);
         if (parse.Errors.Count > 0)
