@@ -149,6 +149,35 @@ public sealed class BertForPreTraining : Module<Tensor, Tensor, Tensor, (Tensor 
         }
     }
 
+    /// <summary>
+    /// Logits for training and evaluation: masked-LM logits [masked, vocab] at
+    /// <paramref name="maskedPositions"/> (indexes into the flattened [batch × length] positions) and NSP
+    /// logits [batch, 2]. With sharplm_sparse_mlm the vocabulary projection runs on those positions only;
+    /// without, on every position (Hugging Face's recipe), and the masked rows are picked after.
+    /// </summary>
+    public (Tensor MaskedLm, Tensor NextSentence) PretrainingLogits(Tensor inputIds, Tensor tokenTypeIds, Tensor attentionMask, Tensor maskedPositions)
+    {
+        var (sequence, pooled) = bert.call(inputIds, tokenTypeIds, attentionMask);
+        using (sequence)
+        using (pooled)
+        {
+            Tensor mlm;
+            if (Config.SparseMaskedLm)
+            {
+                using var flatHidden = sequence.reshape(-1, sequence.shape[2]);
+                using var maskedHidden = flatHidden.index_select(0, maskedPositions);
+                mlm = cls.Predictions.call(maskedHidden);
+            }
+            else
+            {
+                using var logits = cls.Predictions.call(sequence);
+                using var flat = logits.reshape(-1, logits.shape[2]);
+                mlm = flat.index_select(0, maskedPositions);
+            }
+            return (mlm, cls.NextSentence.call(pooled));
+        }
+    }
+
     /// <summary>Masked-LM logits [batch, length, vocab] and NSP logits [batch, 2].</summary>
     public override (Tensor PredictionLogits, Tensor SeqRelationshipLogits) forward(Tensor inputIds, Tensor tokenTypeIds, Tensor attentionMask)
     {

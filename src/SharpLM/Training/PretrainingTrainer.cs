@@ -1,0 +1,203 @@
+using System.Diagnostics;
+using System.Text.Json;
+using SharpLM.Data;
+using SharpLM.Interop;
+using SharpLM.Model;
+using SharpLM.Text;
+using TorchSharp;
+using TorchSharp.Modules;
+using TorchSharp.PyBridge;
+using static TorchSharp.torch;
+
+namespace SharpLM.Training;
+
+/// <summary>
+/// Pretrains a <see cref="BertForPreTraining"/> on prepared data: AdamW with weight decay on weight
+/// matrices only, linear warmup then linear, cosine or constant decay, gradient clipping, and gradient
+/// accumulation whose masked-LM loss is normalised by the masked tokens of all micro-batches of the
+/// step together (so accumulating k batches of b is the same step as one batch of k·b). Every random
+/// choice derives from (seed, step), and a checkpoint holds weights, optimizer state, step and data
+/// position: a resumed run continues the same loss curve. One DisposeScope per step keeps memory flat.
+/// </summary>
+public sealed class PretrainingTrainer
+{
+    private readonly BertForPreTraining _model;
+    private readonly PretrainingBatches _train;
+    private readonly PretrainingBatches? _validation;
+    private readonly PretrainingOptions _options;
+    private readonly Vocabulary _vocabulary;
+    private readonly bool _lowercase;
+    private readonly string _output;
+    private readonly AdamW _optimizer;
+    private readonly List<Parameter> _parameters;
+    private readonly LearningRateSchedule _schedule;
+
+    /// <summary>Creates the trainer; <paramref name="output"/> receives checkpoints, metrics.jsonl and the final model.</summary>
+    public PretrainingTrainer(BertForPreTraining model, PretrainingBatches train, PretrainingBatches? validation, PretrainingOptions options,
+        Vocabulary vocabulary, bool lowercase, string output)
+    {
+        _model = model;
+        _train = train;
+        _validation = validation;
+        _options = options.Validate();
+        _vocabulary = vocabulary;
+        _lowercase = lowercase;
+        _output = output;
+        var named = model.named_parameters().ToList();
+        _parameters = named.Select(p => p.parameter).ToList();
+        // Hugging Face's recipe: no weight decay on biases and LayerNorm parameters.
+        bool Decays(string name) => !name.EndsWith("bias", StringComparison.Ordinal) && !name.Contains("LayerNorm", StringComparison.Ordinal);
+        _optimizer = optim.AdamW(
+        [
+            new AdamW.ParamGroup(named.Where(p => Decays(p.name)).Select(p => p.parameter), options.LearningRate, 0.9, 0.999, 1e-6, options.WeightDecay),
+            new AdamW.ParamGroup(named.Where(p => !Decays(p.name)).Select(p => p.parameter), options.LearningRate, 0.9, 0.999, 1e-6, 0.0),
+        ]);
+        _schedule = new LearningRateSchedule(options.LearningRate, options.WarmupSteps, options.MaxSteps, options.Schedule);
+    }
+
+    /// <summary>Optimizer steps done.</summary>
+    public int Step { get; private set; }
+
+    /// <summary>Training examples consumed (across epochs).</summary>
+    public long DataPosition { get; private set; }
+
+    /// <summary>Training loss of every step done in this process, by step number.</summary>
+    public SortedDictionary<int, double> Losses { get; } = new();
+
+    /// <summary>Called at every logged step (and every evaluation).</summary>
+    public event Action<TrainingLogRecord>? Logged;
+
+    /// <summary>Where the final model goes.</summary>
+    public string ModelDirectory => Path.Combine(_output, "model");
+
+    /// <summary>The latest checkpoint folder under <paramref name="output"/>, or null.</summary>
+    public static string? LatestCheckpoint(string output)
+    {
+        string pointer = Path.Combine(output, "checkpoints", "latest");
+        if (!File.Exists(pointer)) return null;
+        string folder = Path.Combine(output, "checkpoints", File.ReadAllText(pointer).Trim());
+        return Directory.Exists(folder) ? folder : null;
+    }
+
+    /// <summary>Restores weights, optimizer state, step and data position from <paramref name="checkpoint"/>.</summary>
+    public void Resume(string checkpoint)
+    {
+        var state = JsonSerializer.Deserialize<CheckpointState>(File.ReadAllText(Path.Combine(checkpoint, "trainer_state.json")))
+            ?? throw new InvalidInputException($"{checkpoint}: trainer_state.json is empty.");
+        var report = HuggingFaceCheckpoint.LoadDirectory(_model, _model.Config, checkpoint);
+        if (report.Missing.Count > 0) throw new InvalidInputException($"{checkpoint}: the checkpoint lacks {report.Missing[0]}.");
+        _optimizer.load_py(Path.Combine(checkpoint, "optimizer.bin"));
+        Step = state.Step;
+        DataPosition = state.DataPosition;
+    }
+
+    /// <summary>
+    /// Trains until the step or time budget is spent, evaluating and checkpointing as configured, and
+    /// saves the final model. Cancellation (Ctrl+C) or <paramref name="untilStep"/> stops early with a
+    /// checkpoint, from which <see cref="Resume"/> continues the same run.
+    /// </summary>
+    public EvaluationMetrics? Run(CancellationToken cancellation = default, int? untilStep = null)
+    {
+        var clock = Stopwatch.StartNew();
+        long tokensSinceLog = 0;
+        var logClock = Stopwatch.StartNew();
+        _model.train();
+        EvaluationMetrics? last = null;
+        bool finished = false;
+        while (Step < _options.MaxSteps && !cancellation.IsCancellationRequested && (untilStep is null || Step < untilStep))
+        {
+            if (_options.MaxTime is { } budget && clock.Elapsed >= budget) break;
+            double? progress = _options.MaxTime is { } b ? Math.Min(1, clock.Elapsed / b) : null;
+            double learningRate = _schedule.At(Step, progress);
+            var (loss, mlm, nsp, tokens) = TrainStep(learningRate);
+            Losses[Step] = loss;
+            Step++;
+            tokensSinceLog += tokens;
+            bool evaluate = _options.EvalEvery > 0 && Step % _options.EvalEvery == 0;
+            bool lastStep = Step == _options.MaxSteps || (_options.MaxTime is { } t && clock.Elapsed >= t);
+            EvaluationMetrics? validation = null;
+            if ((evaluate || lastStep) && _validation is { Count: > 0 }) last = validation = Evaluate(_validation);
+            if (Step % _options.LogEvery == 0 || validation is not null || lastStep)
+            {
+                double seconds = logClock.Elapsed.TotalSeconds;
+                double? eta = _options.MaxTime is { } m ? Math.Max(0, (m - clock.Elapsed).TotalSeconds)
+                    : clock.Elapsed.TotalSeconds / Step * (_options.MaxSteps - Step);
+                Logged?.Invoke(new TrainingLogRecord(Step, loss, mlm, nsp, learningRate, tokensSinceLog / Math.Max(seconds, 1e-9),
+                    clock.Elapsed.TotalSeconds, eta, validation));
+                tokensSinceLog = 0;
+                logClock.Restart();
+            }
+            if (_options.SaveEvery > 0 && Step % _options.SaveEvery == 0 && !lastStep) SaveCheckpoint();
+            if (lastStep) finished = true;
+        }
+        finished |= Step >= _options.MaxSteps;
+        SaveCheckpoint();
+        if (finished) HuggingFaceCheckpoint.Save(_model, _model.Config, _vocabulary, ModelDirectory, _lowercase);
+        return last;
+    }
+
+    private (double Loss, double MaskedLm, double NextSentence, long Tokens) TrainStep(double learningRate)
+    {
+        using var scope = NewDisposeScope();
+        // Dropout draws from a generator seeded by the step, so a resumed run drops the same units.
+        random.manual_seed(StableSeed.Of(_options.Seed, Step, 1));
+        foreach (var group in _optimizer.ParamGroups) group.LearningRate = learningRate;
+        _optimizer.zero_grad();
+
+        var batches = new List<PretrainingBatch>();
+        for (int k = 0; k < _options.GradientAccumulation; k++)
+            batches.Add(_train.TrainingBatch(DataPosition + (long)k * _options.BatchSize, _options.BatchSize));
+        long masked = batches.Sum(b => (long)b.MaskedCount), examples = batches.Sum(b => (long)b.Examples);
+        double mlmTotal = 0, nspTotal = 0;
+        long tokens = 0;
+        foreach (var batch in batches)
+        {
+            using (batch)
+            {
+                var (mlmLogits, nspLogits) = _model.PretrainingLogits(batch.InputIds, batch.TokenTypeIds, batch.AttentionMask, batch.MaskedPositions);
+                // Sums over the micro-batch, divided by the counts of the whole step: accumulation changes nothing.
+                var mlm = nn.functional.cross_entropy(mlmLogits, batch.MaskedLabels, reduction: nn.Reduction.Sum) / Math.Max(masked, 1);
+                var nsp = nn.functional.cross_entropy(nspLogits, batch.NextSentenceLabels, reduction: nn.Reduction.Sum) / examples;
+                var loss = mlm + nsp;
+                loss.backward();
+                mlmTotal += mlm.item<float>();
+                nspTotal += nsp.item<float>();
+                tokens += batch.Tokens;
+            }
+        }
+        double total = mlmTotal + nspTotal;
+        if (!double.IsFinite(total))
+            throw new InvalidOperationException($"the loss became {total} at step {Step + 1}; lower --lr, or resume from the last checkpoint.");
+        nn.utils.clip_grad_norm_(_parameters, _options.MaxGradNorm);
+        _optimizer.step();
+        DataPosition += (long)_options.GradientAccumulation * _options.BatchSize;
+        return (total, mlmTotal, nspTotal, tokens);
+    }
+
+    /// <summary>Masked-LM loss, perplexity, masked-LM accuracy and NSP accuracy of <paramref name="data"/> (in stored order).</summary>
+    public EvaluationMetrics Evaluate(PretrainingBatches data)
+    {
+        _model.eval();
+        try { return Evaluation.Run(_model, data, _options.BatchSize, _options.EvalBatches); }
+        finally { _model.train(); }
+    }
+
+    private void SaveCheckpoint()
+    {
+        string root = Path.Combine(_output, "checkpoints");
+        string name = $"step-{Step:D7}";
+        string final = Path.Combine(root, name), temporary = Path.Combine(root, $".{name}.tmp");
+        if (Directory.Exists(temporary)) Directory.Delete(temporary, recursive: true);
+        HuggingFaceCheckpoint.Save(_model, _model.Config, _vocabulary, temporary, _lowercase);
+        _optimizer.save_py(Path.Combine(temporary, "optimizer.bin"));
+        AtomicFile.WriteAllText(Path.Combine(temporary, "trainer_state.json"),
+            JsonSerializer.Serialize(new CheckpointState(Step, DataPosition, _options.Seed), new JsonSerializerOptions { WriteIndented = true }));
+        if (Directory.Exists(final)) Directory.Delete(final, recursive: true);
+        Directory.Move(temporary, final);
+        // The pointer moves only once the checkpoint is complete: a crash never leaves a half-written latest.
+        AtomicFile.WriteAllText(Path.Combine(root, "latest"), name + "\n");
+    }
+
+    /// <summary>What trainer_state.json holds.</summary>
+    public sealed record CheckpointState(int Step, long DataPosition, int Seed);
+}
