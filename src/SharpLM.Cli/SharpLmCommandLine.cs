@@ -27,6 +27,8 @@ public static class SharpLmCommandLine
             EmbedCommand.Create(context),
             FillMaskCommand.Create(context),
             DataCommand.Create(context),
+            PretrainCommand.Create(context),
+            EvalCommand.Create(context),
         };
         var parse = root.Parse(args);
         if (parse.Errors.Count > 0)

@@ -73,6 +73,8 @@ public sealed class PretrainingDataWriter
         Progress?.Invoke(read, train.Examples + validation.Examples);
 
         var vocabulary = _tokenizer.Vocabulary;
+        // The vocabulary travels with the data, so that training needs only --data.
+        vocabulary.Save(Path.Combine(folder, "vocab.txt"));
         var manifest = new PretrainingDataManifest(
             PretrainingDataManifest.CurrentFormat, _options, _tokenizer.Lowercase, vocabulary.Hash(), vocabulary.Count,
             PretrainingShard.RecordBytes(_options.MaxSeqLength, _options.MaxPredictions),

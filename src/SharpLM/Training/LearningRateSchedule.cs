@@ -11,14 +11,14 @@ public sealed record LearningRateSchedule(double Peak, int WarmupSteps, int Tota
     public static readonly IReadOnlyList<string> Kinds = ["linear", "cosine", "constant"];
 
     /// <summary>The learning rate of step <paramref name="step"/> (0-based), or at <paramref name="progress"/> of a time budget when given.</summary>
+    /// <remarks>Warmup always counts steps; with a time budget the decay follows the elapsed fraction of the budget instead of steps.</remarks>
     public double At(int step, double? progress = null)
     {
-        double warmupFraction = TotalSteps > 0 ? (double)WarmupSteps / TotalSteps : 0;
-        double position = progress ?? (TotalSteps > 0 ? (double)step / TotalSteps : 0);
-        double warm = progress is null ? step : position * TotalSteps;
-        if (WarmupSteps > 0 && warm < WarmupSteps) return Peak * warm / WarmupSteps;
+        if (step < WarmupSteps) return Peak * step / WarmupSteps;
         if (Kind == "constant") return Peak;
-        double decay = Math.Clamp((position - warmupFraction) / Math.Max(1e-12, 1 - warmupFraction), 0, 1);
+        double decay = progress is double elapsed
+            ? Math.Clamp(elapsed, 0, 1)
+            : Math.Clamp((double)(step - WarmupSteps) / Math.Max(1, TotalSteps - WarmupSteps), 0, 1);
         return Kind == "cosine" ? Peak * 0.5 * (1 + Math.Cos(Math.PI * decay)) : Peak * (1 - decay);
     }
 }

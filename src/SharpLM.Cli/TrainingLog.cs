@@ -1,0 +1,45 @@
+using System.Text.Json;
+using SharpLM.Training;
+
+namespace SharpLM.Cli;
+
+/// <summary>
+/// Where a training run reports: one progress line per logged step on the error stream (step, loss,
+/// learning rate, tokens/s, ETA, and validation figures when evaluated), and one JSON object per
+/// logged step appended to metrics.jsonl.
+/// </summary>
+public sealed class TrainingLog : IDisposable
+{
+    private static readonly JsonSerializerOptions Json = new() { PropertyNamingPolicy = JsonNamingPolicy.SnakeCaseLower };
+    private readonly StreamWriter _metrics;
+    private readonly TextWriter _progress;
+
+    /// <summary>Appends to <paramref name="metricsPath"/> and prints to <paramref name="progress"/>.</summary>
+    public TrainingLog(string metricsPath, TextWriter progress)
+    {
+        _metrics = new StreamWriter(metricsPath, append: true) { AutoFlush = true };
+        _progress = progress;
+    }
+
+    /// <summary>Records one step.</summary>
+    public void Write(TrainingLogRecord record)
+    {
+        _metrics.WriteLine(JsonSerializer.Serialize(record, Json));
+        string eta = record.EtaSeconds is double s ? TimeSpan.FromSeconds(Math.Round(s)).ToString() : "?";
+        string line = $"step {record.Step,7} | loss {record.Loss:F4} (mlm {record.MaskedLmLoss:F4}, nsp {record.NextSentenceLoss:F4}) | lr {record.LearningRate:E2} | {record.TokensPerSecond,8:F0} tokens/s | ETA {eta}";
+        if (record.Validation is { } v)
+            line += $"\n  validation: mlm loss {v.MaskedLmLoss:F4}, perplexity {v.Perplexity:F2}, mlm accuracy {v.MaskedLmAccuracy:P2}, nsp accuracy {v.NextSentenceAccuracy:P2}";
+        _progress.WriteLine(line);
+    }
+
+    /// <summary>Drops the records after <paramref name="step"/> (a resumed run writes them again).</summary>
+    public static void KeepUpTo(string metricsPath, int step)
+    {
+        if (!File.Exists(metricsPath)) return;
+        var kept = File.ReadAllLines(metricsPath).Where(l => JsonDocument.Parse(l).RootElement.GetProperty("step").GetInt32() <= step).ToList();
+        SharpLM.AtomicFile.WriteAllText(metricsPath, kept.Count == 0 ? "" : string.Join('\n', kept) + "\n");
+    }
+
+    /// <inheritdoc/>
+    public void Dispose() => _metrics.Dispose();
+}

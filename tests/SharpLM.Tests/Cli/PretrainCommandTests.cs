@@ -1,0 +1,88 @@
+using System.Text.Json;
+using SharpLM.Data;
+
+namespace SharpLM.Tests.Cli;
+
+public class PretrainCommandTests : IDisposable
+{
+    private readonly TempFolder _temp = new();
+
+    public void Dispose() => _temp.Dispose();
+
+    // Six speeches' paragraphs and 600 poems: enough documents that 1% go to validation.
+    private string Corpus() => _temp.Write("corpus.txt",
+        string.Join("\n\n", TestData.Lines(TestData.SotuPath).Skip(150).Take(6).Select(p => string.Join('\n', SentenceSplitter.Split(p)))
+            .Concat(File.ReadAllText(TestData.TangPath).Split("\n\n").Take(600))) + "\n");
+
+    [Fact]
+    public void Pretrain_writes_metrics_plot_checkpoints_and_a_model_that_eval_and_fill_mask_use()
+    {
+        string run = _temp.Of("run"), corpus = Corpus(), vocab = _temp.Of("vocab.txt"), data = _temp.Of("data");
+        Assert.Equal(0, CliRun.Of("vocab", "train", "--input", corpus, "--vocab-size", "3000", "--output", vocab).ExitCode);
+        Assert.Equal(0, CliRun.Of("data", "prepare", "--corpus", corpus, "--vocab", vocab, "--output", data, "--dupe-factor", "1", "--max-seq-length", "64", "--validation-fraction", "0.05").ExitCode);
+        string[] common = ["pretrain", "--data", data, "--output", run,
+            "--batch-size", "4", "--eval-every", "3", "--save-every", "3", "--warmup-steps", "2", "--seed", "5"];
+        var first = CliRun.Of([.. common, "--max-steps", "6"]);
+        Assert.True(first.ExitCode == 0, first.Error);
+        var result = JsonDocument.Parse(first.Output).RootElement;
+        Assert.Equal(6, result.GetProperty("step").GetInt32());
+        Assert.True(result.GetProperty("validation").GetProperty("perplexity").GetDouble() > 1);
+        var records = File.ReadAllLines(Path.Combine(run, "metrics.jsonl")).Select(l => JsonDocument.Parse(l).RootElement).ToList();
+        Assert.Equal(new[] { 3, 6 }, records.Select(r => r.GetProperty("step").GetInt32()));
+        Assert.All(records, r => Assert.True(r.GetProperty("tokens_per_second").GetDouble() > 0));
+        Assert.True(new FileInfo(Path.Combine(run, "loss.png")).Length > 1000);
+        Assert.Equal("step-0000006", File.ReadAllText(Path.Combine(run, "checkpoints", "latest")).Trim());
+        Assert.Contains("validation: mlm loss", first.Error);
+
+        var resumed = CliRun.Of([.. common, "--max-steps", "9", "--resume"]);
+        Assert.True(resumed.ExitCode == 0, resumed.Error);
+        Assert.Contains("resumed from", resumed.Error);
+        Assert.Equal(9, JsonDocument.Parse(resumed.Output).RootElement.GetProperty("step").GetInt32());
+        Assert.Equal(new[] { 3, 6, 9 }, File.ReadAllLines(Path.Combine(run, "metrics.jsonl")).Select(l => JsonDocument.Parse(l).RootElement.GetProperty("step").GetInt32()));
+
+        var evaluation = CliRun.Of("eval", "--model", Path.Combine(run, "model"), "--data", data);
+        Assert.True(evaluation.ExitCode == 0, evaluation.Error);
+        var metrics = JsonDocument.Parse(evaluation.Output).RootElement;
+        Assert.Equal(Math.Exp(metrics.GetProperty("mlm_loss").GetDouble()), metrics.GetProperty("perplexity").GetDouble(), 6);
+        var onCorpus = CliRun.Of("eval", "--model", Path.Combine(run, "model"), "--corpus", corpus);
+        Assert.True(onCorpus.ExitCode == 0, onCorpus.Error);
+        Assert.True(JsonDocument.Parse(onCorpus.Output).RootElement.GetProperty("examples").GetInt32() > 10);
+
+        var fill = CliRun.Of("fill-mask", "--model", Path.Combine(run, "model"), "The [MASK] of the Union.");
+        Assert.True(fill.ExitCode == 0, fill.Error);
+    }
+
+    [Fact]
+    public void Pretrain_from_a_raw_corpus_prepares_the_data_first()
+    {
+        string vocab = _temp.Of("vocab.txt");
+        Assert.Equal(0, CliRun.Of("vocab", "train", "--input", Corpus(), "--vocab-size", "3000", "--output", vocab).ExitCode);
+        var run = CliRun.Of("pretrain", "--corpus", Corpus(), "--vocab", vocab, "--output", _temp.Of("run"), "--batch-size", "4", "--max-steps", "2");
+        Assert.True(run.ExitCode == 0, run.Error);
+        Assert.Contains("prepared", run.Error);
+        Assert.Equal(3000, PretrainingDataManifest.Load(_temp.Of("run", "data")).VocabSize);
+        Assert.True(File.Exists(_temp.Of("run", "model", "model.safetensors")));
+    }
+
+    [Theory]
+    [InlineData("--lr", "NaN", "--lr NaN: must be a positive number")]
+    [InlineData("--lr", "-0.001", "--lr -0.001: must be a positive number")]
+    [InlineData("--max-time", "soon", "--max-time soon: use a duration")]
+    [InlineData("--schedule", "step", "--schedule step: use linear, cosine or constant")]
+    public void Bad_settings_are_refused_before_any_work(string option, string value, string message)
+    {
+        var run = CliRun.Of("pretrain", "--corpus", Corpus(), "--vocab", TestData.BertBaseUncasedVocab, "--output", _temp.Of("run"), option, value);
+        Assert.Equal(1, run.ExitCode);
+        Assert.Contains(message, run.Error);
+        Assert.False(Directory.Exists(_temp.Of("run", "data")));
+    }
+
+    [Fact]
+    public void Durations_parse_as_people_write_them()
+    {
+        Assert.Equal(TimeSpan.FromMinutes(30), SharpLM.Cli.PretrainCommand.ParseDuration("30m"));
+        Assert.Equal(TimeSpan.FromSeconds(5400), SharpLM.Cli.PretrainCommand.ParseDuration("1h30m"));
+        Assert.Equal(TimeSpan.FromSeconds(90), SharpLM.Cli.PretrainCommand.ParseDuration("90s"));
+        Assert.Equal(TimeSpan.FromMinutes(2), SharpLM.Cli.PretrainCommand.ParseDuration("00:02:00"));
+    }
+}
