@@ -40,7 +40,7 @@ public static class LossPlot
         }
         plot.XLabel("step");
         plot.YLabel("masked-LM loss");
-        plot.ShowLegend();
+        plot.ShowLegend(ScottPlot.Alignment.UpperRight);
         string temporary = pngPath + ".tmp.png";
         plot.SavePng(temporary, 900, 500);
         File.Move(temporary, pngPath, overwrite: true);

@@ -29,6 +29,7 @@ public static class SharpLmCommandLine
             DataCommand.Create(context),
             PretrainCommand.Create(context),
             EvalCommand.Create(context),
+            PlotCommand.Create(context),
         };
         var parse = root.Parse(args);
         if (parse.Errors.Count > 0)
