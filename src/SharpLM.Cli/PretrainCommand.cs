@@ -99,10 +99,14 @@ public static class PretrainCommand
             else if (File.Exists(metricsPath)) File.Delete(metricsPath);
             context.Error.WriteLine($"pretraining {modelConfig.NumHiddenLayers}x{modelConfig.HiddenSize} ({model.parameters().Sum(p => p.numel()):N0} parameters) on {train.Count:N0} examples, batch {options.BatchSize}x{options.GradientAccumulation}, " +
                 (options.MaxTime is { } t ? $"for {t}" : $"{options.MaxSteps:N0} steps") + $", into {folder}");
-            using var log = new TrainingLog(metricsPath, context.Error);
-            trainer.Logged += log.Write;
-            var metrics = trainer.Run(cancellation);
-            log.Dispose();
+            EvaluationMetrics? metrics;
+            using (var log = new TrainingLog(metricsPath, context.Error))
+            {
+                trainer.Logged += log.Write;
+                metrics = TerminalProgress.IsAvailable(context)
+                    ? TerminalProgress.Run(trainer, options, cancellation)
+                    : trainer.Run(cancellation);
+            }
             LossPlot.Write(Path.Combine(folder, "loss.png"), ("", metricsPath));
             if (cancellation.IsCancellationRequested) context.Error.WriteLine($"stopped at step {trainer.Step}; continue with --resume");
             else context.Output.WriteLine(JsonSerializer.Serialize(new { model = trainer.ModelDirectory, step = trainer.Step, validation = metrics },

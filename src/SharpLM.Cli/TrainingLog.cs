@@ -14,17 +14,21 @@ public sealed class TrainingLog : IDisposable
     private readonly StreamWriter _metrics;
     private readonly TextWriter _progress;
 
-    /// <summary>Appends to <paramref name="metricsPath"/> and prints to <paramref name="progress"/>.</summary>
+    private readonly bool _quiet;
+
+    /// <summary>Appends to <paramref name="metricsPath"/> and prints to <paramref name="progress"/> (unless a live terminal display shows progress instead).</summary>
     public TrainingLog(string metricsPath, TextWriter progress)
     {
         _metrics = new StreamWriter(metricsPath, append: true) { AutoFlush = true };
         _progress = progress;
+        _quiet = TerminalProgress.IsAvailableFor(progress);
     }
 
     /// <summary>Records one step.</summary>
     public void Write(TrainingLogRecord record)
     {
         _metrics.WriteLine(JsonSerializer.Serialize(record, Json));
+        if (_quiet && record.Validation is null) return;
         string eta = record.EtaSeconds is double s ? TimeSpan.FromSeconds(Math.Round(s)).ToString() : "?";
         string line = $"step {record.Step,7} | loss {record.Loss:F4} (mlm {record.MaskedLmLoss:F4}, nsp {record.NextSentenceLoss:F4}) | lr {record.LearningRate:E2} | {record.TokensPerSecond,8:F0} tokens/s | ETA {eta}";
         if (record.Validation is { } v)
