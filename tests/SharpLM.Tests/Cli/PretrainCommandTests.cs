@@ -3,6 +3,7 @@ using SharpLM.Data;
 
 namespace SharpLM.Tests.Cli;
 
+[Collection(GlobalTorchRandomCollection.Name)]
 public class PretrainCommandTests : IDisposable
 {
     private readonly TempFolder _temp = new();

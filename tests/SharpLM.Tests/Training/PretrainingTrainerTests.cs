@@ -6,6 +6,7 @@ using static TorchSharp.torch;
 
 namespace SharpLM.Tests.Training;
 
+[Collection(GlobalTorchRandomCollection.Name)]
 public class PretrainingTrainerTests : IDisposable
 {
     private readonly TempFolder _temp = new();
