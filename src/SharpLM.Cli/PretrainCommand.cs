@@ -73,22 +73,22 @@ public static class PretrainCommand
                     context.Error.WriteLine($"prepared {manifest.TrainExamples:N0} training and {manifest.ValidationExamples:N0} validation examples in {dataFolder}");
                 }
             }
-            var vocab2 = Vocabulary.Load(Path.Combine(dataFolder, "vocab.txt"));
-            var manifestLoaded = PretrainingDataManifest.Load(dataFolder);
+            var dataVocabulary = Vocabulary.Load(Path.Combine(dataFolder, "vocab.txt"));
+            var dataManifest = PretrainingDataManifest.Load(dataFolder);
             // A preset trains with the vocabulary projection on masked positions only: the same loss (the
             // PyTorch parity tests check both) for a fraction of the work. A --config is taken as written.
             var modelConfig = parse.GetValue(config) is string c ? BertConfig.Load(c)
-                : BertConfig.Preset(parse.GetValue(preset)!, vocab2.Count) with { SparseMaskedLm = true };
-            if (modelConfig.VocabSize != vocab2.Count)
-                throw new InvalidInputException($"{parse.GetValue(config)}: vocab_size {modelConfig.VocabSize} differs from the data's vocabulary ({vocab2.Count} tokens).");
-            if (modelConfig.MaxPositionEmbeddings < manifestLoaded.Options.MaxSeqLength)
-                throw new InvalidInputException($"max_position_embeddings {modelConfig.MaxPositionEmbeddings} is shorter than the data's examples ({manifestLoaded.Options.MaxSeqLength}).");
+                : BertConfig.Preset(parse.GetValue(preset)!, dataVocabulary.Count) with { SparseMaskedLm = true };
+            if (modelConfig.VocabSize != dataVocabulary.Count)
+                throw new InvalidInputException($"{parse.GetValue(config)}: vocab_size {modelConfig.VocabSize} differs from the data's vocabulary ({dataVocabulary.Count} tokens).");
+            if (modelConfig.MaxPositionEmbeddings < dataManifest.Options.MaxSeqLength)
+                throw new InvalidInputException($"max_position_embeddings {modelConfig.MaxPositionEmbeddings} is shorter than the data's examples ({dataManifest.Options.MaxSeqLength}).");
 
             TorchSharp.torch.random.manual_seed(options.Seed);
             using var model = new BertForPreTraining(modelConfig);
-            using var train = new PretrainingBatches(dataFolder, "train", vocab2, options.Seed, options.DynamicMasking);
-            using var validation = new PretrainingBatches(dataFolder, "validation", vocab2, options.Seed);
-            var trainer = new PretrainingTrainer(model, train, validation, options, vocab2, manifestLoaded.Lowercase, folder);
+            using var train = new PretrainingBatches(dataFolder, "train", dataVocabulary, options.Seed, options.DynamicMasking);
+            using var validation = new PretrainingBatches(dataFolder, "validation", dataVocabulary, options.Seed);
+            var trainer = new PretrainingTrainer(model, train, validation, options, dataVocabulary, dataManifest.Lowercase, folder);
             string metricsPath = Path.Combine(folder, "metrics.jsonl");
             if (parse.GetValue(resume) && PretrainingTrainer.LatestCheckpoint(folder) is string checkpoint)
             {
