@@ -121,29 +121,14 @@ public sealed class BertForPreTraining : Module<Tensor, Tensor, Tensor, (Tensor 
     /// </summary>
     public (Tensor Total, Tensor MaskedLm, Tensor NextSentence) Loss(Tensor inputIds, Tensor tokenTypeIds, Tensor attentionMask, Tensor mlmLabels, Tensor nspLabels)
     {
-        var (sequence, pooled) = bert.call(inputIds, tokenTypeIds, attentionMask);
-        using (sequence)
-        using (pooled)
+        using var flatLabels = mlmLabels.reshape(-1);
+        using var maskedPositions = flatLabels.ne(IgnoreIndex).nonzero().squeeze(1);
+        using var targets = flatLabels.index_select(0, maskedPositions);
+        var (mlmLogits, nspLogits) = PretrainingLogits(inputIds, tokenTypeIds, attentionMask, maskedPositions);
+        using (mlmLogits)
+        using (nspLogits)
         {
-            Tensor mlm;
-            if (Config.SparseMaskedLm)
-            {
-                using var flatLabels = mlmLabels.reshape(-1);
-                using var selected = flatLabels.ne(IgnoreIndex).nonzero().squeeze(1);
-                using var flatHidden = sequence.reshape(-1, sequence.shape[2]);
-                using var maskedHidden = flatHidden.index_select(0, selected);
-                using var logits = cls.Predictions.call(maskedHidden);
-                using var targets = flatLabels.index_select(0, selected);
-                mlm = nn.functional.cross_entropy(logits, targets);
-            }
-            else
-            {
-                using var logits = cls.Predictions.call(sequence);
-                using var flat = logits.reshape(-1, logits.shape[2]);
-                using var targets = mlmLabels.reshape(-1);
-                mlm = nn.functional.cross_entropy(flat, targets, ignore_index: IgnoreIndex);
-            }
-            using var nspLogits = cls.NextSentence.call(pooled);
+            var mlm = nn.functional.cross_entropy(mlmLogits, targets);
             var nsp = nn.functional.cross_entropy(nspLogits, nspLabels);
             return (mlm + nsp, mlm, nsp);
         }
