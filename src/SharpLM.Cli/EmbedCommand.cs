@@ -44,15 +44,11 @@ public static class EmbedCommand
             CheckpointReportLine.Write(context, directory, report);
             bert.eval();
             var tokenizer = HuggingFaceCheckpoint.LoadTokenizer(directory);
-            var lines = file is null ? [single!] : TextFileLines.Read(CorpusFiles.Expand([file]).Single());
+            var lines = file is null ? [single!] : CorpusFiles.ReadSingleFile(file, "embed");
             void Write(TextWriter writer) => Embed(bert, tokenizer, lines, parse.GetValue(pooling)!, parse.GetValue(maxLength), writer);
             string? target = parse.GetValue(output);
             if (target is null) Write(context.Output);
-            else AtomicFile.Write(target, stream =>
-            {
-                using var writer = new StreamWriter(stream, new UTF8Encoding(false), 1 << 16, leaveOpen: true);
-                Write(writer);
-            });
+            else AtomicFile.WriteText(target, Write);
             return 0;
         });
         return command;

@@ -1,5 +1,4 @@
 using System.CommandLine;
-using System.Text;
 using SharpLM.Data;
 using SharpLM.Text;
 
@@ -28,20 +27,15 @@ public static class TokenizeCommand
             string? file = parse.GetValue(input), single = parse.GetValue(text);
             if ((file is null) == (single is null)) throw new InvalidInputException("tokenize: give either --input FILE or a TEXT argument (one of them).");
             var tokenizer = new BertTokenizer(Vocabulary.Load(parse.GetValue(vocab)!), lowercase: !parse.GetValue(cased));
-            if (file is not null && Directory.Exists(file)) throw new InvalidInputException($"{file}: is a folder; tokenize --input takes one text file.");
-            // Expand refuses a missing or empty file with its name before any output is written.
-            var lines = file is null ? [single!] : TextFileLines.Read(CorpusFiles.Expand([file]).Single());
+            var lines = file is null ? [single!] : CorpusFiles.ReadSingleFile(file, "tokenize");
             string? target = parse.GetValue(output);
             if (target is null)
             {
                 Write(lines, tokenizer, parse.GetValue(tokens), parse.GetValue(pair), parse.GetValue(maxLength), file ?? "TEXT", context.Output);
                 return 0;
             }
-            AtomicFile.Write(target, stream =>
-            {
-                using var writer = new StreamWriter(stream, new UTF8Encoding(false), 1 << 16, leaveOpen: true);
-                Write(lines, tokenizer, parse.GetValue(tokens), parse.GetValue(pair), parse.GetValue(maxLength), file ?? "TEXT", writer);
-            });
+            AtomicFile.WriteText(target, writer =>
+                Write(lines, tokenizer, parse.GetValue(tokens), parse.GetValue(pair), parse.GetValue(maxLength), file ?? "TEXT", writer));
             return 0;
         });
         return command;

@@ -9,11 +9,14 @@ namespace SharpLM;
 public static class AtomicFile
 {
     /// <summary>Writes <paramref name="text"/> as UTF-8 without a byte-order mark.</summary>
-    public static void WriteAllText(string path, string text) =>
+    public static void WriteAllText(string path, string text) => WriteText(path, writer => writer.Write(text));
+
+    /// <summary>Lets <paramref name="write"/> fill a UTF-8 text writer (no byte-order mark), then renames the result over <paramref name="path"/>.</summary>
+    public static void WriteText(string path, Action<TextWriter> write) =>
         Write(path, stream =>
         {
             using var writer = new StreamWriter(stream, new UTF8Encoding(false), 1 << 16, leaveOpen: true);
-            writer.Write(text);
+            write(writer);
         });
 
     /// <summary>

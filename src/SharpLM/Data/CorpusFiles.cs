@@ -36,6 +36,16 @@ public static class CorpusFiles
         return files;
     }
 
+    /// <summary>
+    /// Lines of one input file given with --input: a folder, a missing file and an empty file are
+    /// refused by name before any output is written.
+    /// </summary>
+    public static IEnumerable<string> ReadSingleFile(string path, string verb)
+    {
+        if (Directory.Exists(path)) throw new InvalidInputException($"{path}: is a folder; {verb} --input takes one text file.");
+        return TextFileLines.Read(Expand([path]).Single());
+    }
+
     /// <summary>Every line of every file of <paramref name="paths"/>, in order, read with <see cref="TextFileLines"/>.</summary>
     public static IEnumerable<string> ReadLines(IEnumerable<string> paths, int maxLineLength = TextFileLines.DefaultMaxLineLength)
     {

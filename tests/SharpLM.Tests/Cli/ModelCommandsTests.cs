@@ -117,5 +117,8 @@ public class ModelCommandsTests : IDisposable
         File.WriteAllBytes(weights, File.ReadAllBytes(weights)[..1000]);
         CliRun.Of("embed", "--model", directory, "hello").AssertFailsNaming(weights, "cannot read the weights");
         CliRun.Of("embed", "--model", _temp.Of("nope"), "hello").AssertFailsNaming(_temp.Of("nope"), "not found");
+
+        // An input that is a folder, not a file.
+        CliRun.Of("embed", "--model", MiniLmOnnx.ModelDirectory, "--input", _temp.Path).AssertFailsNaming(_temp.Path, "is a folder; embed --input takes one text file");
     }
 }
