@@ -1,3 +1,4 @@
+using System.Runtime.InteropServices;
 using SharpLM.Text;
 
 namespace SharpLM.Data;
@@ -42,7 +43,7 @@ public sealed class MaskedLmMasking
             if (_wholeWord && candidates.Count > 0 && _continuation[id] && candidates[^1][^1] == i - 1) candidates[^1].Add(i);
             else candidates.Add([i]);
         }
-        Shuffle(candidates, random);
+        random.Shuffle(CollectionsMarshal.AsSpan(candidates));
         int toPredict = Math.Min(_maxPredictions, Math.Max(1, (int)Math.Round(ids.Count * _probability, MidpointRounding.ToEven)));
         var chosen = new SortedDictionary<int, int>();
         foreach (var word in candidates)
@@ -68,15 +69,6 @@ public sealed class MaskedLmMasking
         {
             int id = random.Next(_vocabulary.Count);
             if (!_vocabulary.IsSpecial(id)) return id;
-        }
-    }
-
-    private static void Shuffle<T>(List<T> items, Random random)
-    {
-        for (int i = items.Count - 1; i > 0; i--)
-        {
-            int j = random.Next(i + 1);
-            (items[i], items[j]) = (items[j], items[i]);
         }
     }
 }

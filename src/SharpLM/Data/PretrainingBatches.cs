@@ -88,13 +88,8 @@ public sealed class PretrainingBatches : IDisposable
 
     private void Permute(int epoch)
     {
-        var random = new Random(StableSeed.Of(_seed, epoch, 0x0BE7));
         _permutation = Enumerable.Range(0, (int)Count).ToArray();
-        for (int i = _permutation.Length - 1; i > 0; i--)
-        {
-            int j = random.Next(i + 1);
-            (_permutation[i], _permutation[j]) = (_permutation[j], _permutation[i]);
-        }
+        new Random(StableSeed.Of(_seed, epoch, 0x0BE7)).Shuffle(_permutation);
         _permutationEpoch = epoch;
     }
 

@@ -1,3 +1,4 @@
+using System.Runtime.InteropServices;
 using SharpLM.Text;
 
 namespace SharpLM.Data;
@@ -88,7 +89,7 @@ public sealed class PretrainingDataWriter
     {
         if (split.Buffer.Count == 0) return;
         var buffer = split.Buffer;
-        Shuffle(buffer);
+        _random.Shuffle(CollectionsMarshal.AsSpan(buffer));
         var examples = new List<PretrainingExample>();
         var vocabulary = _tokenizer.Vocabulary;
         for (int dupe = 0; dupe < _options.DupeFactor; dupe++)
@@ -110,19 +111,10 @@ public sealed class PretrainingDataWriter
                 }
             }
         }
-        Shuffle(examples);
+        _random.Shuffle(CollectionsMarshal.AsSpan(examples));
         foreach (var example in examples) split.Append(example);
         buffer.Clear();
         split.BufferedTokens = 0;
-    }
-
-    private void Shuffle<T>(List<T> items)
-    {
-        for (int i = items.Count - 1; i > 0; i--)
-        {
-            int j = _random.Next(i + 1);
-            (items[i], items[j]) = (items[j], items[i]);
-        }
     }
 
     /// <summary>The documents buffered for one split and the shard being written.</summary>
