@@ -66,6 +66,15 @@ public sealed record BertConfig
     /// <summary>Labels of a classification head (Hugging Face's id2label), empty for none.</summary>
     public IReadOnlyList<string> Labels { get; init; } = [];
 
+    /// <summary>
+    /// The model class the weights belong to (the first of Hugging Face's architectures), such as
+    /// BertForSequenceClassification; null lets <see cref="ToJson"/> infer it from the labels.
+    /// </summary>
+    public string? Architecture { get; init; }
+
+    /// <summary>SharpLM option (key sharplm_crf, default false): a token-classification model whose tags are decoded by a CRF (weights crf.*).</summary>
+    public bool Crf { get; init; }
+
     /// <summary>Size of each attention head.</summary>
     public int HeadSize => HiddenSize / NumAttentionHeads;
 
@@ -163,6 +172,8 @@ public sealed record BertConfig
                 SparseMaskedLm = Bool("sharplm_sparse_mlm", defaults.SparseMaskedLm),
                 PretrainingDropout = Bool("sharplm_pretraining_dropout", defaults.PretrainingDropout),
                 Labels = labels,
+                Architecture = json["architectures"] is JsonArray { Count: > 0 } architectures ? architectures[0]!.GetValue<string>() : null,
+                Crf = Bool("sharplm_crf", defaults.Crf),
             }.Validate(path);
         }
         catch (Exception e) when (e is InvalidOperationException or FormatException)
@@ -176,7 +187,7 @@ public sealed record BertConfig
     {
         var json = new JsonObject
         {
-            ["architectures"] = new JsonArray(Labels.Count > 0 ? "BertForSequenceClassification" : "BertForPreTraining"),
+            ["architectures"] = new JsonArray(Architecture ?? (Labels.Count > 0 ? "BertForSequenceClassification" : "BertForPreTraining")),
             ["model_type"] = "bert",
             ["vocab_size"] = VocabSize,
             ["hidden_size"] = HiddenSize,
@@ -198,6 +209,7 @@ public sealed record BertConfig
             ["sharplm_sparse_mlm"] = SparseMaskedLm,
             ["sharplm_pretraining_dropout"] = PretrainingDropout,
         };
+        if (Crf) json["sharplm_crf"] = true;
         if (Labels.Count > 0)
         {
             var id2label = new JsonObject();

@@ -1,0 +1,110 @@
+using SharpLM.Data;
+using SharpLM.Interop;
+using SharpLM.Model;
+using SharpLM.Text;
+using static TorchSharp.torch;
+
+namespace SharpLM.Tasks.Classification;
+
+/// <summary>A label and its probability, as a text-classification pipeline reports it.</summary>
+public sealed record PredictedLabel(string Label, double Score);
+
+/// <summary>
+/// Text (and text-pair) classification with a <see cref="BertForSequenceClassification"/>: encoding,
+/// loss, prediction and scoring. The labels are the model's id2label, saved with it.
+/// </summary>
+public sealed class TextClassifier : IDisposable
+{
+    /// <summary>The architecture name written to config.json.</summary>
+    public const string Architecture = "BertForSequenceClassification";
+
+    private readonly Dictionary<string, int> _labelIds;
+
+    private TextClassifier(BertForSequenceClassification model, BertConfig config, BertTokenizer tokenizer, int maxLength)
+    {
+        Model = model;
+        Config = config;
+        Tokenizer = tokenizer;
+        MaxLength = Math.Min(maxLength, config.MaxPositionEmbeddings);
+        _labelIds = config.Labels.Select((label, id) => (label, id)).ToDictionary(p => p.label, p => p.id);
+    }
+
+    /// <summary>The model.</summary>
+    public BertForSequenceClassification Model { get; }
+    /// <summary>Its config, labels included.</summary>
+    public BertConfig Config { get; }
+    /// <summary>The tokenizer of the model folder.</summary>
+    public BertTokenizer Tokenizer { get; }
+    /// <summary>Longest input in tokens; longer inputs are truncated (longest first for pairs).</summary>
+    public int MaxLength { get; }
+
+    /// <summary>A new classifier for <paramref name="labels"/> on the encoder of a pretrained folder; the head starts from the current torch seed.</summary>
+    public static TextClassifier FromPretrained(string directory, IReadOnlyList<string> labels, int maxLength)
+    {
+        var config = BertConfig.Load(directory) with { Labels = labels, Architecture = Architecture };
+        var model = new BertForSequenceClassification(config, labels.Count);
+        TaskModelFolder.LoadEncoder(model, config, directory, poolerOptional: true);
+        return new TextClassifier(model, config, HuggingFaceCheckpoint.LoadTokenizer(directory), maxLength);
+    }
+
+    /// <summary>A fine-tuned classifier saved in <paramref name="directory"/>.</summary>
+    public static TextClassifier Load(string directory, int maxLength = 512)
+    {
+        var config = TaskModelFolder.ConfigOf(directory, Architecture);
+        var model = new BertForSequenceClassification(config, config.Labels.Count);
+        TaskModelFolder.LoadAll(model, config, directory);
+        model.eval();
+        return new TextClassifier(model, config, HuggingFaceCheckpoint.LoadTokenizer(directory), maxLength);
+    }
+
+    /// <summary>The label set of training data in a stable order (ordinal sort), as config.json's id2label.</summary>
+    public static List<string> LabelsOf(IEnumerable<ClassificationExample> examples) =>
+        examples.Select(e => e.Label!).Distinct().Order(StringComparer.Ordinal).ToList();
+
+    /// <summary>Mean cross-entropy of a batch of labelled examples, and its tokens.</summary>
+    public (Tensor Loss, long Tokens) Loss(IReadOnlyList<ClassificationExample> batch)
+    {
+        var ids = new long[batch.Count];
+        for (int i = 0; i < batch.Count; i++)
+            ids[i] = _labelIds.TryGetValue(batch[i].Label ?? "", out int id) ? id
+                : throw new InvalidInputException($"label '{batch[i].Label}' is not one of the model's labels ({string.Join(", ", Config.Labels)}).");
+        var (logits, tokens) = Logits(batch);
+        using (logits)
+        using (var labels = tensor(ids))
+            return (nn.functional.cross_entropy(logits, labels), tokens);
+    }
+
+    /// <summary>The most probable label of every example, with its softmax probability.</summary>
+    public List<PredictedLabel> Predict(IReadOnlyList<ClassificationExample> examples, int batchSize = 32)
+    {
+        var predictions = new List<PredictedLabel>(examples.Count);
+        using var _ = no_grad();
+        for (int from = 0; from < examples.Count; from += batchSize)
+        {
+            using var scope = NewDisposeScope();
+            var (logits, _) = Logits(examples.Skip(from).Take(batchSize).ToList());
+            var (best, index) = logits.softmax(-1).max(-1);
+            float[] scores = best.data<float>().ToArray();
+            long[] ids = index.data<long>().ToArray();
+            for (int i = 0; i < ids.Length; i++) predictions.Add(new PredictedLabel(Config.Labels[(int)ids[i]], scores[i]));
+        }
+        return predictions;
+    }
+
+    /// <summary>Accuracy and macro-F1 on labelled examples.</summary>
+    public ClassificationMetrics Evaluate(IReadOnlyList<ClassificationExample> examples, int batchSize = 32) =>
+        ClassificationMetrics.Of(examples.Select(e => e.Label!).ToList(), Predict(examples, batchSize).Select(p => p.Label).ToList());
+
+    /// <summary>Writes the model folder (config.json with id2label, vocab.txt, tokenizer_config.json, model.safetensors).</summary>
+    public void Save(string directory) => HuggingFaceCheckpoint.Save(Model, Config, Tokenizer.Vocabulary, directory, Tokenizer.Lowercase);
+
+    private (Tensor Logits, long Tokens) Logits(IReadOnlyList<ClassificationExample> batch)
+    {
+        var encodings = batch.Select(e => e.TextPair is null ? Tokenizer.Encode(e.Text, MaxLength) : Tokenizer.Encode(e.Text, e.TextPair, MaxLength)).ToList();
+        using var inputs = new EncodedBatch(encodings, Math.Max(0, Tokenizer.Vocabulary.PadId));
+        return (Model.call(inputs.InputIds, inputs.TokenTypeIds, inputs.AttentionMask), encodings.Sum(e => (long)e.Length));
+    }
+
+    /// <inheritdoc/>
+    public void Dispose() => Model.Dispose();
+}

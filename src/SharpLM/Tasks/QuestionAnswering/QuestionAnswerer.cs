@@ -1,0 +1,126 @@
+using SharpLM.Data;
+using SharpLM.Interop;
+using SharpLM.Model;
+using SharpLM.Text;
+using static TorchSharp.torch;
+
+namespace SharpLM.Tasks.QuestionAnswering;
+
+/// <summary>
+/// Extractive question answering with a <see cref="BertForQuestionAnswering"/>: questions become
+/// windows over their context (<see cref="QuestionWindow"/>), the model scores each token as the
+/// answer's start and end, and <see cref="AnswerSpanSearch"/> turns the scores of all windows of a
+/// question into one answer with character offsets.
+/// </summary>
+public sealed class QuestionAnswerer : IDisposable
+{
+    /// <summary>The architecture name written to config.json.</summary>
+    public const string Architecture = "BertForQuestionAnswering";
+
+    private QuestionAnswerer(BertForQuestionAnswering model, BertConfig config, BertTokenizer tokenizer, int maxLength, int docStride)
+    {
+        Model = model;
+        Config = config;
+        Tokenizer = tokenizer;
+        MaxLength = Math.Min(maxLength, config.MaxPositionEmbeddings);
+        DocStride = docStride;
+    }
+
+    /// <summary>The model.</summary>
+    public BertForQuestionAnswering Model { get; }
+    /// <summary>Its config.</summary>
+    public BertConfig Config { get; }
+    /// <summary>The tokenizer of the model folder.</summary>
+    public BertTokenizer Tokenizer { get; }
+    /// <summary>Tokens per window.</summary>
+    public int MaxLength { get; }
+    /// <summary>Context tokens shared by consecutive windows.</summary>
+    public int DocStride { get; }
+
+    /// <summary>A new QA model on the encoder of a pretrained folder.</summary>
+    public static QuestionAnswerer FromPretrained(string directory, int maxLength = 384, int docStride = 128)
+    {
+        var config = BertConfig.Load(directory) with { Architecture = Architecture, Labels = [] };
+        var model = new BertForQuestionAnswering(config);
+        TaskModelFolder.LoadEncoder(model, config, directory);
+        return new QuestionAnswerer(model, config, HuggingFaceCheckpoint.LoadTokenizer(directory), maxLength, docStride);
+    }
+
+    /// <summary>A fine-tuned QA model saved in <paramref name="directory"/>.</summary>
+    public static QuestionAnswerer Load(string directory, int maxLength = 384, int docStride = 128)
+    {
+        var config = TaskModelFolder.ConfigOf(directory, Architecture);
+        var model = new BertForQuestionAnswering(config);
+        TaskModelFolder.LoadAll(model, config, directory);
+        model.eval();
+        return new QuestionAnswerer(model, config, HuggingFaceCheckpoint.LoadTokenizer(directory), maxLength, docStride);
+    }
+
+    /// <summary>The windows of <paramref name="questions"/> at this model's length and stride.</summary>
+    public List<QuestionWindow> Windows(IReadOnlyList<SquadQuestion> questions) => QuestionWindow.Of(questions, Tokenizer, MaxLength, DocStride);
+
+    /// <summary>Mean of the start and end cross-entropies of a batch of windows, and its tokens.</summary>
+    public (Tensor Loss, long Tokens) Loss(IReadOnlyList<QuestionWindow> batch)
+    {
+        using var scope = NewDisposeScope();
+        var (start, end) = Logits(batch);
+        var startLabels = tensor(batch.Select(w => (long)w.StartPosition).ToArray());
+        var endLabels = tensor(batch.Select(w => (long)w.EndPosition).ToArray());
+        var loss = (nn.functional.cross_entropy(start, startLabels) + nn.functional.cross_entropy(end, endLabels)) / 2;
+        return (loss.MoveToOuterDisposeScope(), batch.Sum(w => (long)w.Encoding.Length));
+    }
+
+    /// <summary>The answer to every question (empty text for no answer when <paramref name="search"/> allows it).</summary>
+    public List<PredictedAnswer> Predict(IReadOnlyList<SquadQuestion> questions, AnswerSpanSearch search, int batchSize = 32)
+    {
+        var windows = Windows(questions);
+        var startLogits = new List<float[]>(windows.Count);
+        var endLogits = new List<float[]>(windows.Count);
+        using (no_grad())
+        {
+            for (int from = 0; from < windows.Count; from += batchSize)
+            {
+                using var scope = NewDisposeScope();
+                var batch = windows.Skip(from).Take(batchSize).ToList();
+                var (start, end) = Logits(batch);
+                for (int b = 0; b < batch.Count; b++)
+                {
+                    int length = batch[b].Encoding.Length;
+                    startLogits.Add(start[b].data<float>().Take(length).ToArray());
+                    endLogits.Add(end[b].data<float>().Take(length).ToArray());
+                }
+            }
+        }
+        var answers = new List<PredictedAnswer>(questions.Count);
+        int next = 0;
+        for (int q = 0; q < questions.Count; q++)
+        {
+            int first = next;
+            while (next < windows.Count && windows[next].Question == q) next++;
+            answers.Add(search.Best(questions[q], windows[first..next], startLogits[first..next], endLogits[first..next]));
+        }
+        return answers;
+    }
+
+    /// <summary>Exact match and F1 (SQuAD's official normalisation) on questions with gold answers.</summary>
+    public SquadMetrics Evaluate(IReadOnlyList<SquadQuestion> questions, AnswerSpanSearch search, int batchSize = 32)
+    {
+        var answers = Predict(questions, search, batchSize);
+        return SquadMetrics.Of(questions, questions.Select((q, i) => (q.Id, answers[i].Text)).ToDictionary(p => p.Id, p => p.Text));
+    }
+
+    /// <summary>Writes the model folder.</summary>
+    public void Save(string directory) => HuggingFaceCheckpoint.Save(Model, Config, Tokenizer.Vocabulary, directory, Tokenizer.Lowercase);
+
+    private (Tensor Start, Tensor End) Logits(IReadOnlyList<QuestionWindow> batch)
+    {
+        using var inputs = new EncodedBatch(batch.Select(w => w.Encoding).ToList(), Math.Max(0, Tokenizer.Vocabulary.PadId));
+        var (start, end) = Model.call(inputs.InputIds, inputs.TokenTypeIds, inputs.AttentionMask);
+        // Padding never starts or ends an answer.
+        using var padding = inputs.AttentionMask.eq(0);
+        return (start.masked_fill_(padding, float.MinValue / 2), end.masked_fill_(padding, float.MinValue / 2));
+    }
+
+    /// <inheritdoc/>
+    public void Dispose() => Model.Dispose();
+}

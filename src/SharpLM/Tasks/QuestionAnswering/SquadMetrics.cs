@@ -1,0 +1,59 @@
+using System.Text;
+using System.Text.RegularExpressions;
+
+namespace SharpLM.Tasks.QuestionAnswering;
+
+/// <summary>
+/// Exact match and F1 of predicted answers as the official SQuAD evaluation scripts compute them (in
+/// percent): answers are lowercased, stripped of ASCII punctuation and of the articles a, an, the, and
+/// split on whitespace; each question scores its best gold answer. An impossible question's only gold
+/// answer is the empty string, so it scores 100 exactly when the prediction is empty.
+/// </summary>
+public sealed partial record SquadMetrics(double ExactMatch, double F1, int Questions)
+{
+    /// <summary>Scores <paramref name="predictions"/> (question id -> answer text, empty for no answer) against <paramref name="questions"/>.</summary>
+    public static SquadMetrics Of(IReadOnlyList<SquadQuestion> questions, IReadOnlyDictionary<string, string> predictions)
+    {
+        if (questions.Count == 0) return new SquadMetrics(0, 0, 0);
+        double exact = 0, f1 = 0;
+        foreach (var question in questions)
+        {
+            string predicted = predictions.GetValueOrDefault(question.Id, "");
+            var golds = question.Answers.Count > 0 ? question.Answers.Select(a => a.Text).ToList() : [""];
+            exact += golds.Max(g => ExactMatchOf(predicted, g));
+            f1 += golds.Max(g => F1Of(predicted, g));
+        }
+        return new SquadMetrics(100 * exact / questions.Count, 100 * f1 / questions.Count, questions.Count);
+    }
+
+    /// <summary>The official normalisation: lowercase, no ASCII punctuation, no articles, single spaces.</summary>
+    public static string Normalize(string answer)
+    {
+        var text = new StringBuilder(answer.Length);
+        foreach (char c in answer.ToLowerInvariant())
+            if (!(char.IsAscii(c) && char.IsPunctuation(c) || c is '$' or '+' or '<' or '=' or '>' or '^' or '`' or '|' or '~')) text.Append(c);
+        string noArticles = Articles().Replace(text.ToString(), " ");
+        return string.Join(' ', noArticles.Split((char[]?)null, StringSplitOptions.RemoveEmptyEntries));
+    }
+
+    /// <summary>1 when the normalised answers are equal, else 0.</summary>
+    public static double ExactMatchOf(string predicted, string gold) => Normalize(predicted) == Normalize(gold) ? 1 : 0;
+
+    /// <summary>Token-overlap F1 of the normalised answers; when either is empty, 1 if both are, else 0.</summary>
+    public static double F1Of(string predicted, string gold)
+    {
+        var p = Normalize(predicted).Split(' ', StringSplitOptions.RemoveEmptyEntries);
+        var g = Normalize(gold).Split(' ', StringSplitOptions.RemoveEmptyEntries);
+        if (p.Length == 0 || g.Length == 0) return p.Length == g.Length ? 1 : 0;
+        var goldCounts = g.GroupBy(t => t).ToDictionary(t => t.Key, t => t.Count());
+        int common = 0;
+        foreach (string token in p)
+            if (goldCounts.TryGetValue(token, out int left) && left > 0) { common++; goldCounts[token] = left - 1; }
+        if (common == 0) return 0;
+        double precision = (double)common / p.Length, recall = (double)common / g.Length;
+        return 2 * precision * recall / (precision + recall);
+    }
+
+    [GeneratedRegex(@"\b(a|an|the)\b")]
+    private static partial Regex Articles();
+}

@@ -1,0 +1,43 @@
+using SharpLM.Interop;
+using SharpLM.Model;
+using TorchSharp;
+using static TorchSharp.torch;
+
+namespace SharpLM.Tasks;
+
+/// <summary>Loading a model folder into a task model, with the checks each use needs.</summary>
+public static class TaskModelFolder
+{
+    /// <summary>
+    /// Fills the encoder of <paramref name="model"/> from a pretrained folder (pretraining checkpoint, bare
+    /// BertModel or another task's model): every bert.* weight the model has must be there, except the
+    /// pooler when <paramref name="poolerOptional"/>; the task head may be new.
+    /// </summary>
+    public static void LoadEncoder(nn.Module model, BertConfig config, string directory, bool poolerOptional = true)
+    {
+        var report = HuggingFaceCheckpoint.LoadDirectory(model, config, directory);
+        var missing = report.Missing.Where(k => k.StartsWith("bert.", StringComparison.Ordinal)
+            && !(poolerOptional && k.StartsWith("bert.pooler.", StringComparison.Ordinal))).ToList();
+        if (missing.Count > 0)
+            throw new InvalidInputException($"{directory}: the folder lacks {missing.Count} encoder weights (first: {missing[0]}); it is not a BERT encoder of this config.");
+    }
+
+    /// <summary>Loads a fine-tuned model of <paramref name="architecture"/> saved by SharpLM or Hugging Face: every weight must be there.</summary>
+    public static BertConfig ConfigOf(string directory, string architecture)
+    {
+        var config = BertConfig.Load(directory);
+        if (config.Architecture != architecture)
+            throw new InvalidInputException($"{directory}: config.json says architectures [{config.Architecture}], not {architecture}; fine-tune a model for this task first.");
+        if (config.Labels.Count == 0 && architecture != "BertForQuestionAnswering")
+            throw new InvalidInputException($"{directory}: config.json has no id2label; a {architecture} needs its labels.");
+        return config;
+    }
+
+    /// <summary>Loads every weight of a fine-tuned model; a missing one is an error naming it.</summary>
+    public static void LoadAll(nn.Module model, BertConfig config, string directory)
+    {
+        var report = HuggingFaceCheckpoint.LoadDirectory(model, config, directory);
+        if (report.Missing.Count > 0)
+            throw new InvalidInputException($"{directory}: the checkpoint lacks {report.Missing.Count} weights (first: {report.Missing[0]}).");
+    }
+}

@@ -1,0 +1,207 @@
+using SharpLM.Data;
+using SharpLM.Interop;
+using SharpLM.Model;
+using SharpLM.Text;
+using static TorchSharp.torch;
+
+namespace SharpLM.Tasks.TokenClassification;
+
+/// <summary>
+/// A piece of a sentence that fits the model: [CLS] the pieces of some consecutive words [SEP], the
+/// position of each word's first piece, and the words' tag ids (empty when unlabelled).
+/// </summary>
+public sealed record TaggedChunk(EncodedText Encoding, int[] WordPositions, int[] TagIds);
+
+/// <summary>An entity found in text: its type, its text, character offsets, and the mean probability of its tags.</summary>
+public sealed record PredictedEntity(string EntityGroup, string Word, int Start, int End, double Score);
+
+/// <summary>
+/// Token classification (named entities, or any per-word tags) with a <see cref="BertForTokenTagging"/>.
+/// A word's tag is predicted at its first sub-word and the others are ignored, as Hugging Face's
+/// examples do; the CRF, when present, scores whole tag sequences of words. A sentence longer than the
+/// model takes is cut into consecutive chunks of whole words, so every word gets a tag.
+/// </summary>
+public sealed class TokenTagger : IDisposable
+{
+    /// <summary>The architecture name written to config.json (Hugging Face's; the CRF is SharpLM's extra).</summary>
+    public const string Architecture = "BertForTokenClassification";
+
+    private readonly Dictionary<string, int> _tagIds;
+
+    private TokenTagger(BertForTokenTagging model, BertConfig config, BertTokenizer tokenizer, int maxLength)
+    {
+        Model = model;
+        Config = config;
+        Tokenizer = tokenizer;
+        MaxLength = Math.Min(maxLength, config.MaxPositionEmbeddings);
+        _tagIds = config.Labels.Select((label, id) => (label, id)).ToDictionary(p => p.label, p => p.id);
+    }
+
+    /// <summary>The model.</summary>
+    public BertForTokenTagging Model { get; }
+    /// <summary>Its config, tags (labels) included.</summary>
+    public BertConfig Config { get; }
+    /// <summary>The tokenizer of the model folder.</summary>
+    public BertTokenizer Tokenizer { get; }
+    /// <summary>Most tokens per chunk, [CLS] and [SEP] included.</summary>
+    public int MaxLength { get; }
+
+    /// <summary>A new tagger for <paramref name="tags"/> on the encoder of a pretrained folder, with or without a CRF.</summary>
+    public static TokenTagger FromPretrained(string directory, IReadOnlyList<string> tags, bool crf, int maxLength)
+    {
+        var config = BertConfig.Load(directory) with { Labels = tags, Architecture = Architecture, Crf = crf };
+        var model = new BertForTokenTagging(config);
+        TaskModelFolder.LoadEncoder(model, config, directory);
+        return new TokenTagger(model, config, HuggingFaceCheckpoint.LoadTokenizer(directory), maxLength);
+    }
+
+    /// <summary>A fine-tuned tagger saved in <paramref name="directory"/>.</summary>
+    public static TokenTagger Load(string directory, int maxLength = 512)
+    {
+        var config = TaskModelFolder.ConfigOf(directory, Architecture);
+        var model = new BertForTokenTagging(config);
+        TaskModelFolder.LoadAll(model, config, directory);
+        model.eval();
+        return new TokenTagger(model, config, HuggingFaceCheckpoint.LoadTokenizer(directory), maxLength);
+    }
+
+    /// <summary>The tag set of training data: O first (when present), then the others in ordinal order.</summary>
+    public static List<string> TagsOf(IEnumerable<TaggedSentence> sentences)
+    {
+        var tags = sentences.SelectMany(s => s.Tags ?? []).Distinct().Order(StringComparer.Ordinal).ToList();
+        if (tags.Remove("O")) tags.Insert(0, "O");
+        return tags;
+    }
+
+    /// <summary>Cuts sentences into model-sized chunks of whole words; labelled sentences keep their tag ids.</summary>
+    public List<TaggedChunk> Chunks(IReadOnlyList<TaggedSentence> sentences) => sentences.SelectMany(s => Chunk(s)).ToList();
+
+    /// <summary>Mean loss of a batch of labelled chunks: CRF negative log-likelihood per chunk, or cross-entropy per word.</summary>
+    public (Tensor Loss, long Tokens) Loss(IReadOnlyList<TaggedChunk> batch)
+    {
+        using var scope = NewDisposeScope();
+        var (emissions, mask) = WordEmissions(batch);
+        int words = (int)mask.shape[1];
+        var tags = new long[batch.Count * words];
+        for (int b = 0; b < batch.Count; b++)
+            for (int w = 0; w < batch[b].TagIds.Length; w++) tags[b * words + w] = batch[b].TagIds[w];
+        var gold = tensor(tags, batch.Count, words);
+        var loss = Model.Crf is { } crf
+            ? crf.NegativeLogLikelihood(emissions, gold, mask)
+            : nn.functional.cross_entropy(emissions[mask], gold[mask]);
+        return (loss.MoveToOuterDisposeScope(), batch.Sum(c => (long)c.Encoding.Length));
+    }
+
+    /// <summary>The tag of every word of every sentence, with its probability (softmax of the word's scores).</summary>
+    public List<(string[] Tags, double[] Scores)> Predict(IReadOnlyList<IReadOnlyList<string>> sentences, int batchSize = 32)
+    {
+        var chunks = new List<(int Sentence, TaggedChunk Chunk)>();
+        for (int s = 0; s < sentences.Count; s++)
+            foreach (var chunk in Chunk(new TaggedSentence(sentences[s], null))) chunks.Add((s, chunk));
+        var tags = sentences.Select(_ => new List<string>()).ToList();
+        var scores = sentences.Select(_ => new List<double>()).ToList();
+        using var _ = no_grad();
+        for (int from = 0; from < chunks.Count; from += batchSize)
+        {
+            using var scope = NewDisposeScope();
+            var batch = chunks.Skip(from).Take(batchSize).ToList();
+            var (emissions, mask) = WordEmissions(batch.Select(c => c.Chunk).ToList());
+            var probabilities = emissions.softmax(-1);
+            List<int[]> paths = Model.Crf is { } crf
+                ? crf.Decode(emissions, mask)
+                : batch.Select((c, b) => emissions[b].argmax(-1).data<long>().Take(c.Chunk.WordPositions.Length).Select(t => (int)t).ToArray()).ToList();
+            for (int b = 0; b < batch.Count; b++)
+            {
+                var row = probabilities[b];
+                for (int w = 0; w < paths[b].Length; w++)
+                {
+                    tags[batch[b].Sentence].Add(Config.Labels[paths[b][w]]);
+                    scores[batch[b].Sentence].Add(row[w, paths[b][w]].item<float>());
+                }
+            }
+        }
+        return tags.Select((t, s) => (t.ToArray(), scores[s].ToArray())).ToList();
+    }
+
+    /// <summary>Entity precision, recall, F1 and word accuracy on labelled sentences.</summary>
+    public EntityMetrics Evaluate(IReadOnlyList<TaggedSentence> sentences, int batchSize = 32) =>
+        EntityMetrics.Of(sentences.Select(s => s.Tags!).ToList(), Predict(sentences.Select(s => s.Words).ToList(), batchSize).Select(p => (IReadOnlyList<string>)p.Tags).ToList());
+
+    /// <summary>
+    /// The entities of raw text with character offsets into it. Words are the tokenizer's words (a word
+    /// and its ## pieces; every CJK character alone), as the model saw them in training.
+    /// </summary>
+    public List<PredictedEntity> PredictText(string text)
+    {
+        var words = new List<TokenOffset>();
+        foreach (var (token, offset) in Tokenizer.Tokenize(text))
+        {
+            if (token.StartsWith("##", StringComparison.Ordinal) && words.Count > 0) words[^1] = words[^1] with { End = offset.End };
+            else words.Add(offset);
+        }
+        if (words.Count == 0) return [];
+        var (tags, scores) = Predict([words.Select(w => text[w.Start..w.End]).ToList()])[0];
+        return EntitySpan.In(tags).Select(e => new PredictedEntity(e.Type, text[words[e.Start].Start..words[e.End].End],
+            words[e.Start].Start, words[e.End].End, scores[e.Start..(e.End + 1)].Average())).ToList();
+    }
+
+    /// <summary>Writes the model folder (config.json with id2label and sharplm_crf, vocab.txt, tokenizer_config.json, model.safetensors).</summary>
+    public void Save(string directory) => HuggingFaceCheckpoint.Save(Model, Config, Tokenizer.Vocabulary, directory, Tokenizer.Lowercase);
+
+    private IEnumerable<TaggedChunk> Chunk(TaggedSentence sentence)
+    {
+        var vocabulary = Tokenizer.Vocabulary;
+        int room = MaxLength - 2;
+        var ids = new List<int> { vocabulary.ClassifierId };
+        var positions = new List<int>();
+        var tagIds = new List<int>();
+        var pieces = new List<int>();
+        TaggedChunk Finish()
+        {
+            ids.Add(vocabulary.SeparatorId);
+            var array = ids.ToArray();
+            var chunk = new TaggedChunk(new EncodedText(vocabulary, array, new int[array.Length], new int[array.Length], new TokenOffset[array.Length]),
+                positions.ToArray(), tagIds.ToArray());
+            ids.RemoveRange(1, ids.Count - 1);
+            positions.Clear();
+            tagIds.Clear();
+            return chunk;
+        }
+        for (int w = 0; w < sentence.Words.Count; w++)
+        {
+            pieces.Clear();
+            Tokenizer.AppendIds(sentence.Words[w], pieces);
+            // A word the tokenizer drops entirely (a control character) still needs a position.
+            if (pieces.Count == 0) pieces.Add(vocabulary.UnknownId);
+            if (pieces.Count > room) pieces.RemoveRange(room, pieces.Count - room);
+            if (ids.Count - 1 + pieces.Count > room) yield return Finish();
+            positions.Add(ids.Count);
+            ids.AddRange(pieces);
+            if (sentence.Tags is { } tags)
+                tagIds.Add(_tagIds.TryGetValue(tags[w], out int id) ? id
+                    : throw new InvalidInputException($"tag '{tags[w]}' is not one of the model's tags ({string.Join(", ", Config.Labels)})."));
+        }
+        if (positions.Count > 0) yield return Finish();
+    }
+
+    // Emissions at each word's first piece, [batch, words, tags], and the mask of real words [batch, words].
+    private (Tensor Emissions, Tensor Mask) WordEmissions(IReadOnlyList<TaggedChunk> batch)
+    {
+        int words = batch.Max(c => c.WordPositions.Length);
+        var positions = new long[batch.Count * words];
+        var real = new bool[batch.Count * words];
+        for (int b = 0; b < batch.Count; b++)
+            for (int w = 0; w < batch[b].WordPositions.Length; w++)
+            {
+                positions[b * words + w] = batch[b].WordPositions[w];
+                real[b * words + w] = true;
+            }
+        using var inputs = new EncodedBatch(batch.Select(c => c.Encoding).ToList(), Math.Max(0, Tokenizer.Vocabulary.PadId));
+        using var emissions = Model.call(inputs.InputIds, inputs.TokenTypeIds, inputs.AttentionMask);
+        using var index = tensor(positions, batch.Count, words).unsqueeze(-1).expand(-1, -1, emissions.shape[2]);
+        return (emissions.gather(1, index), tensor(real, batch.Count, words));
+    }
+
+    /// <inheritdoc/>
+    public void Dispose() => Model.Dispose();
+}
