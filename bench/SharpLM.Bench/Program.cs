@@ -6,11 +6,21 @@ return args.FirstOrDefault() switch
     "tokenize" => TokenizeBenchmark.Run(args[1..]),
     "fertility" => FertilityBenchmark.Run(args[1..]),
     "stages" => StageProfile.Run(args[1..]),
+    "minilm" when args.Length == 2 => WriteMiniLm(args[1]),
     _ => Usage(),
 };
 
+// all-MiniLM-L6-v2 as a Hugging Face folder, the imported model that docs/finetuning.md fine-tunes.
+static int WriteMiniLm(string folder)
+{
+    Directory.CreateDirectory(folder);
+    SharpLM.Tests.Interop.MiniLmOnnx.Save(folder, BertBaseUncased.WriteVocab(Path.GetTempPath()));
+    Console.WriteLine($"all-MiniLM-L6-v2 -> {folder}");
+    return 0;
+}
+
 static int Usage()
 {
-    Console.Error.WriteLine("usage: SharpLM.Bench tokenize [--rounds N] TEXT_FILE...\n       SharpLM.Bench stages TEXT_FILE...\n       SharpLM.Bench fertility --vocab VOCAB [--vocab VOCAB...] HELD_OUT_FILE...");
+    Console.Error.WriteLine("usage: SharpLM.Bench tokenize [--rounds N] TEXT_FILE...\n       SharpLM.Bench stages TEXT_FILE...\n       SharpLM.Bench fertility --vocab VOCAB [--vocab VOCAB...] HELD_OUT_FILE...\n       SharpLM.Bench minilm OUTPUT_FOLDER");
     return 2;
 }

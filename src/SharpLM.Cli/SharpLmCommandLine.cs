@@ -19,7 +19,7 @@ public static class SharpLmCommandLine
     public static int Run(string[] args, TextWriter output, TextWriter error)
     {
         var context = new CommandContext(output, error);
-        var root = new RootCommand("SharpLM: build a vocabulary, tokenize text, load, run and (soon) pretrain BERT models, in .NET.")
+        var root = new RootCommand("SharpLM: build a vocabulary, tokenize text, pretrain, evaluate and fine-tune BERT models, in .NET.")
         {
             QuickstartCommand.Create(context),
             VocabCommand.Create(context),
@@ -30,6 +30,9 @@ public static class SharpLmCommandLine
             PretrainCommand.Create(context),
             EvalCommand.Create(context),
             PlotCommand.Create(context),
+            FinetuneCommand.Create(context),
+            PredictCommand.Create(context),
+            EvaluateCommand.Create(context),
         };
         var parse = root.Parse(args);
         if (parse.Errors.Count > 0)

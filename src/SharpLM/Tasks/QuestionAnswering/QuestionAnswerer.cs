@@ -23,7 +23,8 @@ public sealed class QuestionAnswerer : IDisposable
         Config = config;
         Tokenizer = tokenizer;
         MaxLength = Math.Min(maxLength, config.MaxPositionEmbeddings);
-        DocStride = docStride;
+        // As Hugging Face's pipeline: a model with short positions gets a stride of at most half a window.
+        DocStride = Math.Min(docStride, MaxLength / 2);
     }
 
     /// <summary>The model.</summary>
@@ -32,9 +33,9 @@ public sealed class QuestionAnswerer : IDisposable
     public BertConfig Config { get; }
     /// <summary>The tokenizer of the model folder.</summary>
     public BertTokenizer Tokenizer { get; }
-    /// <summary>Tokens per window.</summary>
+    /// <summary>Tokens per window (at most the model's max_position_embeddings).</summary>
     public int MaxLength { get; }
-    /// <summary>Context tokens shared by consecutive windows.</summary>
+    /// <summary>Context tokens shared by consecutive windows (at most half a window).</summary>
     public int DocStride { get; }
 
     /// <summary>A new QA model on the encoder of a pretrained folder.</summary>
@@ -118,7 +119,9 @@ public sealed class QuestionAnswerer : IDisposable
         var (start, end) = Model.call(inputs.InputIds, inputs.TokenTypeIds, inputs.AttentionMask);
         // Padding never starts or ends an answer.
         using var padding = inputs.AttentionMask.eq(0);
-        return (start.masked_fill_(padding, float.MinValue / 2), end.masked_fill_(padding, float.MinValue / 2));
+        using (start)
+        using (end)
+            return (start.masked_fill(padding, float.MinValue / 2), end.masked_fill(padding, float.MinValue / 2));
     }
 
     /// <inheritdoc/>

@@ -1,0 +1,58 @@
+using System.CommandLine;
+using System.Text.Json;
+using SharpLM.Tasks.Classification;
+using SharpLM.Tasks.QuestionAnswering;
+using SharpLM.Tasks.TokenClassification;
+
+namespace SharpLM.Cli;
+
+/// <summary>
+/// <c>sharplm evaluate classify|ner|qa</c>: scores a fine-tuned model on labelled data and prints the
+/// metrics as one JSON object (accuracy and macro-F1; entity precision, recall, F1 and token accuracy;
+/// SQuAD exact match and F1). Pretrained (masked-LM) models are scored by <c>sharplm eval</c>.
+/// </summary>
+public static class EvaluateCommand
+{
+    private static readonly JsonSerializerOptions Json = new() { PropertyNamingPolicy = JsonNamingPolicy.SnakeCaseLower };
+
+    /// <summary>Creates the verb.</summary>
+    public static Command Create(CommandContext context) => new("evaluate", "Score a fine-tuned model on labelled data: classify, ner or qa.")
+    {
+        Task(context, "classify", "CSV, TSV or JSON lines with text (text_pair) and label.", (model, data, _) =>
+        {
+            using var classifier = TextClassifier.Load(model);
+            return classifier.Evaluate(ClassificationData.Read(data));
+        }),
+        Task(context, "ner", "CoNLL file.", (model, data, _) =>
+        {
+            using var tagger = TokenTagger.Load(model);
+            return tagger.Evaluate(ConllFile.Read(data));
+        }),
+        Task(context, "qa", "SQuAD v1.1 or v2.0 JSON (no-answer is allowed when the file has impossible questions).", (model, data, window) =>
+        {
+            var questions = SquadFile.Read(data);
+            using var answerer = QuestionAnswerer.Load(model, window.MaxLength, window.DocStride);
+            return answerer.Evaluate(questions, new AnswerSpanSearch(AllowNoAnswer: questions.Any(q => q.IsImpossible)));
+        }),
+    };
+
+    private static Command Task(CommandContext context, string name, string dataDescription, Func<string, string, (int MaxLength, int DocStride), object> evaluate)
+    {
+        var model = new Option<string>("--model") { Description = "Fine-tuned model folder.", Required = true };
+        var data = new Option<string>("--data") { Description = dataDescription, Required = true };
+        var command = new Command(name, $"Print the {name} metrics of a fine-tuned model as JSON.") { model, data };
+        var (maxLength, docStride) = PredictCommand.WindowOptions();
+        if (name == "qa")
+        {
+            command.Add(maxLength);
+            command.Add(docStride);
+        }
+        command.SetAction(parse =>
+        {
+            var window = (parse.GetValue(maxLength), parse.GetValue(docStride));
+            context.Output.WriteLine(JsonSerializer.Serialize<object>(evaluate(parse.GetValue(model)!, parse.GetValue(data)!, window), Json));
+            return 0;
+        });
+        return command;
+    }
+}

@@ -1,0 +1,175 @@
+using System.CommandLine;
+using System.Text.Json;
+using SharpLM.Tasks.Classification;
+using SharpLM.Tasks.QuestionAnswering;
+using SharpLM.Tasks.TokenClassification;
+using SharpLM.Training;
+
+namespace SharpLM.Cli;
+
+/// <summary>
+/// <c>sharplm finetune classify|ner|qa</c>: fine-tunes a pretrained model folder (SharpLM's or Hugging
+/// Face's) for a task. The best model by the dev metric is saved in --output (Hugging Face layout), with
+/// metrics.jsonl and eval_results.json; progress goes to the error stream.
+/// </summary>
+public static class FinetuneCommand
+{
+    private static readonly JsonSerializerOptions Json = new() { PropertyNamingPolicy = JsonNamingPolicy.SnakeCaseLower };
+
+    /// <summary>The options every task shares.</summary>
+    private sealed class Common
+    {
+        private static readonly FineTuningOptions Defaults = new();
+        public readonly Option<string> Model = new("--model") { Description = "Pretrained model folder (config.json, vocab.txt, model.safetensors).", Required = true };
+        public readonly Option<string> Train = new("--train") { Description = "Training data file.", Required = true };
+        public readonly Option<string?> Dev = new("--dev") { Description = "Dev data file: evaluated every epoch; the best model is kept. Without it, the last model is saved." };
+        public readonly Option<string> Output = new("--output") { Description = "Folder for the fine-tuned model.", Required = true };
+        public readonly Option<bool> Overwrite = new("--overwrite") { Description = "Replace a model already in --output." };
+        public readonly Option<int> Epochs = new("--epochs") { DefaultValueFactory = _ => Defaults.Epochs, Description = "Passes over the training data." };
+        public readonly Option<double> LearningRate = new("--lr") { DefaultValueFactory = _ => Defaults.LearningRate, Description = "Peak learning rate (AdamW)." };
+        public readonly Option<int> BatchSize = new("--batch-size") { DefaultValueFactory = _ => Defaults.BatchSize, Description = "Examples per step." };
+        public readonly Option<double> Warmup = new("--warmup") { DefaultValueFactory = _ => Defaults.WarmupFraction, Description = "Fraction of the steps spent warming up." };
+        public readonly Option<double> WeightDecay = new("--weight-decay") { DefaultValueFactory = _ => Defaults.WeightDecay, Description = "AdamW weight decay (weights only)." };
+        public readonly Option<int> Seed = new("--seed") { DefaultValueFactory = _ => Defaults.Seed, Description = "Seed of the head's initialisation, the shuffles and dropout." };
+        public readonly Option<int> EvalEvery = new("--eval-every") { Description = "Also evaluate every N steps (default: at epoch ends only)." };
+        public readonly Option<int> Patience = new("--patience") { Description = "Early stopping: stop after N evaluations without improvement (default: never)." };
+
+        public IEnumerable<Option> All => [Model, Train, Dev, Output, Overwrite, Epochs, LearningRate, BatchSize, Warmup, WeightDecay, Seed, EvalEvery, Patience];
+
+        public FineTuningOptions Options(ParseResult parse) => new FineTuningOptions
+        {
+            Epochs = parse.GetValue(Epochs), LearningRate = parse.GetValue(LearningRate), BatchSize = parse.GetValue(BatchSize),
+            WarmupFraction = parse.GetValue(Warmup), WeightDecay = parse.GetValue(WeightDecay), Seed = parse.GetValue(Seed),
+            EvalEvery = parse.GetValue(EvalEvery), Patience = parse.GetValue(Patience),
+        }.Validate();
+
+        /// <summary>The output folder, refused when it holds a model and --overwrite is not given (a finished run is never replaced by accident).</summary>
+        public string OutputFolder(ParseResult parse)
+        {
+            string folder = parse.GetValue(Output)!;
+            if (File.Exists(Path.Combine(folder, "config.json")) && !parse.GetValue(Overwrite))
+                throw new InvalidInputException($"{folder}: already holds a model; choose another --output or add --overwrite.");
+            Directory.CreateDirectory(folder);
+            return folder;
+        }
+    }
+
+    /// <summary>Creates the verb.</summary>
+    public static Command Create(CommandContext context) => new("finetune", "Fine-tune a pretrained model: classify, ner or qa.")
+    {
+        Classify(context), Ner(context), QuestionAnswering(context),
+    };
+
+    private static Command Classify(CommandContext context)
+    {
+        var common = new Common();
+        var maxLength = new Option<int>("--max-length") { DefaultValueFactory = _ => 128, Description = "Longest input in tokens (longer ones are truncated)." };
+        var textColumn = new Option<string>("--text-column") { DefaultValueFactory = _ => "text", Description = "Column or JSON field of the text." };
+        var pairColumn = new Option<string>("--text-pair-column") { DefaultValueFactory = _ => "text_pair", Description = "Column or field of the optional second text." };
+        var labelColumn = new Option<string>("--label-column") { DefaultValueFactory = _ => "label", Description = "Column or field of the label." };
+        var command = new Command("classify", "Text or text-pair classification from CSV, TSV or JSON lines; dev metric: accuracy (macro-F1 also reported).")
+        {
+            maxLength, textColumn, pairColumn, labelColumn,
+        };
+        foreach (var option in common.All) command.Add(option);
+        command.SetAction((parse, cancellation) =>
+        {
+            var columns = new ClassificationColumns(parse.GetValue(textColumn)!, parse.GetValue(pairColumn)!, parse.GetValue(labelColumn)!);
+            string trainPath = parse.GetValue(common.Train)!;
+            var train = ClassificationData.Read(trainPath, columns);
+            var labels = TextClassifier.LabelsOf(train);
+            if (labels.Count < 2) throw new InvalidInputException($"{trainPath}: only one label ('{labels[0]}'); a classifier needs at least two.");
+            var dev = parse.GetValue(common.Dev) is { } devPath ? ClassificationData.Read(devPath, columns) : null;
+            var options = common.Options(parse);
+            string output = common.OutputFolder(parse);
+            TorchSharp.torch.random.manual_seed(options.Seed);
+            using var classifier = TextClassifier.FromPretrained(parse.GetValue(common.Model)!, labels, parse.GetValue(maxLength));
+            context.Error.WriteLine($"classify: {train.Count} training examples, {classifier.Config.Labels.Count} labels ({string.Join(", ", classifier.Config.Labels)}){(dev is null ? "" : $", {dev.Count} dev examples")}");
+            var trainer = new FineTuningTrainer<ClassificationExample>(classifier.Model, train, classifier.Loss,
+                dev is null ? null : () => Metrics(classifier.Evaluate(dev)), "accuracy", () => classifier.Save(output), options);
+            return Task.FromResult(Run(context, trainer, output, cancellation));
+        });
+        return command;
+    }
+
+    private static Command Ner(CommandContext context)
+    {
+        var common = new Common();
+        var maxLength = new Option<int>("--max-length") { DefaultValueFactory = _ => 128, Description = "Most tokens per chunk; longer sentences are cut into chunks of whole words." };
+        var noCrf = new Option<bool>("--no-crf") { Description = "Tag each word by argmax instead of decoding with a CRF." };
+        var command = new Command("ner", "Token classification (named entities or any per-word tags) from CoNLL files; dev metric: entity F1 (token accuracy also reported).")
+        {
+            maxLength, noCrf,
+        };
+        foreach (var option in common.All) command.Add(option);
+        command.SetAction((parse, cancellation) =>
+        {
+            var train = ConllFile.Read(parse.GetValue(common.Train)!);
+            var dev = parse.GetValue(common.Dev) is { } devPath ? ConllFile.Read(devPath) : null;
+            var options = common.Options(parse);
+            string output = common.OutputFolder(parse);
+            TorchSharp.torch.random.manual_seed(options.Seed);
+            var tags = TokenTagger.TagsOf(train.Concat(dev ?? []));
+            using var tagger = TokenTagger.FromPretrained(parse.GetValue(common.Model)!, tags, crf: !parse.GetValue(noCrf), parse.GetValue(maxLength));
+            var chunks = tagger.Chunks(train);
+            context.Error.WriteLine($"ner: {train.Count} training sentences ({chunks.Count} chunks), {tags.Count} tags, {new TagScheme(tags).Name} scheme, {(tagger.Model.Crf is null ? "argmax" : "CRF")} decoding{(dev is null ? "" : $", {dev.Count} dev sentences")}");
+            var trainer = new FineTuningTrainer<TaggedChunk>(tagger.Model, chunks, tagger.Loss,
+                dev is null ? null : () => Metrics(tagger.Evaluate(dev)), "f1", () => tagger.Save(output), options);
+            return Task.FromResult(Run(context, trainer, output, cancellation));
+        });
+        return command;
+    }
+
+    private static Command QuestionAnswering(CommandContext context)
+    {
+        var common = new Common();
+        var (maxLength, docStride) = PredictCommand.WindowOptions();
+        var command = new Command("qa", "Extractive question answering from SQuAD v1.1 or v2.0 JSON; dev metric: F1 (exact match also reported).")
+        {
+            maxLength, docStride,
+        };
+        foreach (var option in common.All) command.Add(option);
+        command.SetAction((parse, cancellation) =>
+        {
+            var train = SquadFile.Read(parse.GetValue(common.Train)!);
+            var dev = parse.GetValue(common.Dev) is { } devPath ? SquadFile.Read(devPath) : null;
+            var options = common.Options(parse);
+            string output = common.OutputFolder(parse);
+            TorchSharp.torch.random.manual_seed(options.Seed);
+            using var answerer = QuestionAnswerer.FromPretrained(parse.GetValue(common.Model)!, parse.GetValue(maxLength), parse.GetValue(docStride));
+            var windows = answerer.Windows(train);
+            var search = new AnswerSpanSearch(AllowNoAnswer: train.Any(q => q.IsImpossible));
+            context.Error.WriteLine($"qa: {train.Count} training questions ({windows.Count} windows){(dev is null ? "" : $", {dev.Count} dev questions")}{(search.AllowNoAnswer ? ", SQuAD 2.0 (no-answer allowed)" : "")}");
+            var trainer = new FineTuningTrainer<QuestionWindow>(answerer.Model, windows, answerer.Loss,
+                dev is null ? null : () => Metrics(answerer.Evaluate(dev, search)), "f1", () => answerer.Save(output), options);
+            return Task.FromResult(Run(context, trainer, output, cancellation));
+        });
+        return command;
+    }
+
+    /// <summary>Task metrics as the flat snake_case dictionary that the trainer compares and the verbs print.</summary>
+    internal static Dictionary<string, double> Metrics(object metrics) =>
+        JsonSerializer.Deserialize<Dictionary<string, double>>(JsonSerializer.Serialize(metrics, Json))!;
+
+    private static int Run<T>(CommandContext context, FineTuningTrainer<T> trainer, string output, CancellationToken cancellation)
+    {
+        string metricsPath = Path.Combine(output, "metrics.jsonl");
+        using (var log = new StreamWriter(metricsPath, append: true) { AutoFlush = true })
+        {
+            trainer.Logged += record =>
+            {
+                log.WriteLine(JsonSerializer.Serialize(record, Json));
+                string eta = TimeSpan.FromSeconds(Math.Round(record.EtaSeconds)).ToString();
+                context.Error.WriteLine($"epoch {record.Epoch} step {record.Step,6}/{record.TotalSteps} | loss {record.Loss:F4} | lr {record.LearningRate:E2} | {record.TokensPerSecond,7:F0} tokens/s | ETA {eta}");
+                if (record.Dev is { } dev)
+                    context.Error.WriteLine($"  dev: {string.Join(", ", dev.Select(p => $"{p.Key} {p.Value:0.####}"))}{(record.Best ? " (best so far: saved)" : "")}");
+            };
+            trainer.Run(cancellation);
+        }
+        if (cancellation.IsCancellationRequested) context.Error.WriteLine("stopped; the best model so far is in " + output);
+        string result = JsonSerializer.Serialize(trainer.Best ?? new Dictionary<string, double>());
+        if (trainer.Best is not null) AtomicFile.WriteAllText(Path.Combine(output, "eval_results.json"), result + "\n");
+        context.Output.WriteLine(result);
+        return 0;
+    }
+}
