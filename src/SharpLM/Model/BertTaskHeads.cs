@@ -5,7 +5,8 @@ using static TorchSharp.torch.nn;
 namespace SharpLM.Model;
 
 // The fine-tuning heads, named as Hugging Face names them so that fine-tuned checkpoints move both
-// ways: BertForSequenceClassification, BertForTokenClassification, BertForQuestionAnswering.
+// ways: BertForSequenceClassification, BertForQuestionAnswering. BertForTokenClassification lives in
+// Tasks/TokenClassification beside the CRF it may carry.
 
 /// <summary>Pooled [CLS] output, dropout, linear: one logit per label (fields bert, dropout, classifier).</summary>
 public sealed class BertForSequenceClassification : Module<Tensor, Tensor, Tensor, Tensor>
@@ -34,37 +35,6 @@ public sealed class BertForSequenceClassification : Module<Tensor, Tensor, Tenso
         sequence.Dispose();
         using (pooled)
         using (var dropped = dropout.call(pooled))
-            return classifier.call(dropped);
-    }
-}
-
-/// <summary>Every token's hidden state, dropout, linear: one logit per tag per token (fields bert, dropout, classifier; no pooler).</summary>
-public sealed class BertForTokenClassification : Module<Tensor, Tensor, Tensor, Tensor>
-{
-    private readonly BertModel bert;
-    private readonly Dropout dropout;
-    private readonly Linear classifier;
-
-    /// <summary>Creates the model for <paramref name="labels"/> tags.</summary>
-    public BertForTokenClassification(BertConfig config, int labels) : base(nameof(BertForTokenClassification))
-    {
-        bert = new BertModel(config, addPoolingLayer: false);
-        dropout = Dropout(config.HiddenDropoutProb);
-        classifier = Linear(config.HiddenSize, labels);
-        RegisterComponents();
-        BertInitialization.Apply(classifier, config);
-    }
-
-    /// <summary>The encoder.</summary>
-    public BertModel Bert => bert;
-
-    /// <summary>Logits [batch, length, labels].</summary>
-    public override Tensor forward(Tensor inputIds, Tensor tokenTypeIds, Tensor attentionMask)
-    {
-        var (sequence, pooled) = bert.call(inputIds, tokenTypeIds, attentionMask);
-        pooled.Dispose();
-        using (sequence)
-        using (var dropped = dropout.call(sequence))
             return classifier.call(dropped);
     }
 }

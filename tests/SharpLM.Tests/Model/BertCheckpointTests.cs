@@ -1,5 +1,6 @@
 using SharpLM.Interop;
 using SharpLM.Model;
+using SharpLM.Tasks.TokenClassification;
 using SharpLM.Text;
 using TorchSharp.PyBridge;
 using static TorchSharp.torch;
@@ -108,8 +109,11 @@ public class BertCheckpointTests : IDisposable
         using var classify = new BertForSequenceClassification(Tiny, labels: 3);
         Assert.Contains("classifier.weight", classify.named_parameters().Select(p => p.name));
         Assert.Contains("bert.pooler.dense.weight", classify.named_parameters().Select(p => p.name));
-        using var tag = new BertForTokenClassification(Tiny, labels: 5);
+        using var tag = new BertForTokenClassification(Tiny with { Labels = ["O", "B-PER", "I-PER", "B-LOC", "I-LOC"] });
         Assert.DoesNotContain(tag.named_parameters(), p => p.name.Contains("pooler"));
+        using var withCrf = new BertForTokenClassification(Tiny with { Labels = ["O", "B-PER", "I-PER"], Crf = true });
+        Assert.Equal(new long[] { 3, 3 }, withCrf.named_parameters().Single(p => p.name == "crf.transitions").parameter.shape);
+        Assert.Contains("crf.start_transitions", withCrf.named_parameters().Select(p => p.name));
         using var qa = new BertForQuestionAnswering(Tiny);
         Assert.Equal(new long[] { 2, 128 }, qa.named_parameters().Single(p => p.name == "qa_outputs.weight").parameter.shape);
         using var ids = tensor(new long[] { 2, 17, 40, 3 }).unsqueeze(0);

@@ -16,7 +16,7 @@ public sealed record TaggedChunk(EncodedText Encoding, int[] WordPositions, int[
 public sealed record PredictedEntity(string EntityGroup, string Word, int Start, int End, double Score);
 
 /// <summary>
-/// Token classification (named entities, or any per-word tags) with a <see cref="BertForTokenTagging"/>.
+/// Token classification (named entities, or any per-word tags) with a <see cref="BertForTokenClassification"/>.
 /// A word's tag is predicted at its first sub-word and the others are ignored, as Hugging Face's
 /// examples do; the CRF, when present, scores whole tag sequences of words. A sentence longer than the
 /// model takes is cut into consecutive chunks of whole words, so every word gets a tag.
@@ -28,7 +28,7 @@ public sealed class TokenTagger : IDisposable
 
     private readonly Dictionary<string, int> _tagIds;
 
-    private TokenTagger(BertForTokenTagging model, BertConfig config, BertTokenizer tokenizer, int maxLength)
+    private TokenTagger(BertForTokenClassification model, BertConfig config, BertTokenizer tokenizer, int maxLength)
     {
         Model = model;
         Config = config;
@@ -38,7 +38,7 @@ public sealed class TokenTagger : IDisposable
     }
 
     /// <summary>The model.</summary>
-    public BertForTokenTagging Model { get; }
+    public BertForTokenClassification Model { get; }
     /// <summary>Its config, tags (labels) included.</summary>
     public BertConfig Config { get; }
     /// <summary>The tokenizer of the model folder.</summary>
@@ -50,7 +50,7 @@ public sealed class TokenTagger : IDisposable
     public static TokenTagger FromPretrained(string directory, IReadOnlyList<string> tags, bool crf, int maxLength)
     {
         var config = BertConfig.Load(directory) with { Labels = tags, Architecture = Architecture, Crf = crf };
-        var model = new BertForTokenTagging(config);
+        var model = new BertForTokenClassification(config);
         TaskModelFolder.LoadEncoder(model, config, directory);
         return new TokenTagger(model, config, HuggingFaceCheckpoint.LoadTokenizer(directory), maxLength);
     }
@@ -59,7 +59,7 @@ public sealed class TokenTagger : IDisposable
     public static TokenTagger Load(string directory, int maxLength = 512)
     {
         var config = TaskModelFolder.ConfigOf(directory, Architecture);
-        var model = new BertForTokenTagging(config);
+        var model = new BertForTokenClassification(config);
         TaskModelFolder.LoadAll(model, config, directory);
         model.eval();
         return new TokenTagger(model, config, HuggingFaceCheckpoint.LoadTokenizer(directory), maxLength);

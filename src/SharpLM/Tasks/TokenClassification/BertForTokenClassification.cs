@@ -6,11 +6,11 @@ using static TorchSharp.torch.nn;
 namespace SharpLM.Tasks.TokenClassification;
 
 /// <summary>
-/// Hugging Face's BertForTokenClassification (fields bert, dropout, classifier; no pooler) with an
-/// optional <see cref="ConditionalRandomField"/> on top (field crf). Its weights load in Hugging Face
-/// as a BertForTokenClassification, which reports crf.* as unused and decodes by argmax.
+/// Hugging Face's BertForTokenClassification (fields bert, dropout, classifier; no pooler: every
+/// token's hidden state, dropout, linear) with an optional <see cref="ConditionalRandomField"/> on top
+/// (field crf). Its weights load in Hugging Face, which reports crf.* as unused and decodes by argmax.
 /// </summary>
-public sealed class BertForTokenTagging : Module<Tensor, Tensor, Tensor, Tensor>
+public sealed class BertForTokenClassification : Module<Tensor, Tensor, Tensor, Tensor>
 {
     private readonly BertModel bert;
     private readonly Dropout dropout;
@@ -18,7 +18,7 @@ public sealed class BertForTokenTagging : Module<Tensor, Tensor, Tensor, Tensor>
     private readonly ConditionalRandomField? crf;
 
     /// <summary>Creates the model for the config's labels, with a CRF when <see cref="BertConfig.Crf"/> is set.</summary>
-    public BertForTokenTagging(BertConfig config) : base(nameof(BertForTokenTagging))
+    public BertForTokenClassification(BertConfig config) : base(nameof(BertForTokenClassification))
     {
         bert = new BertModel(config, addPoolingLayer: false);
         dropout = Dropout(config.HiddenDropoutProb);
