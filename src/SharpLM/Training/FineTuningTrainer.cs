@@ -43,14 +43,8 @@ public sealed class FineTuningTrainer<TExample>
         _metric = metric;
         _save = save;
         _options = options.Validate();
-        var named = model.named_parameters().ToList();
-        _parameters = named.Select(p => p.parameter).ToList();
-        bool Decays(string name) => !name.EndsWith("bias", StringComparison.Ordinal) && !name.Contains("LayerNorm", StringComparison.Ordinal);
-        _optimizer = optim.AdamW(
-        [
-            new AdamW.ParamGroup(named.Where(p => Decays(p.name)).Select(p => p.parameter), options.LearningRate, 0.9, 0.999, 1e-8, options.WeightDecay),
-            new AdamW.ParamGroup(named.Where(p => !Decays(p.name)).Select(p => p.parameter), options.LearningRate, 0.9, 0.999, 1e-8, 0.0),
-        ]);
+        _parameters = model.parameters().ToList();
+        _optimizer = AdamWGroups.Create(model, options.LearningRate, 1e-8, options.WeightDecay);
     }
 
     /// <summary>Optimizer steps of the whole run.</summary>

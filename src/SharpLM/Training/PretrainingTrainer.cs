@@ -43,15 +43,8 @@ public sealed class PretrainingTrainer
         _vocabulary = vocabulary;
         _lowercase = lowercase;
         _output = output;
-        var named = model.named_parameters().ToList();
-        _parameters = named.Select(p => p.parameter).ToList();
-        // Hugging Face's recipe: no weight decay on biases and LayerNorm parameters.
-        bool Decays(string name) => !name.EndsWith("bias", StringComparison.Ordinal) && !name.Contains("LayerNorm", StringComparison.Ordinal);
-        _optimizer = optim.AdamW(
-        [
-            new AdamW.ParamGroup(named.Where(p => Decays(p.name)).Select(p => p.parameter), options.LearningRate, 0.9, 0.999, 1e-6, options.WeightDecay),
-            new AdamW.ParamGroup(named.Where(p => !Decays(p.name)).Select(p => p.parameter), options.LearningRate, 0.9, 0.999, 1e-6, 0.0),
-        ]);
+        _parameters = model.parameters().ToList();
+        _optimizer = AdamWGroups.Create(model, options.LearningRate, 1e-6, options.WeightDecay);
         _schedule = new LearningRateSchedule(options.LearningRate, options.WarmupSteps, options.MaxSteps, options.Schedule);
     }
 
