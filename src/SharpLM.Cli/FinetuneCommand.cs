@@ -154,7 +154,8 @@ public static class FinetuneCommand
     private static int Run<T>(CommandContext context, FineTuningTrainer<T> trainer, string output, CancellationToken cancellation)
     {
         string metricsPath = Path.Combine(output, "metrics.jsonl");
-        using (var log = new StreamWriter(metricsPath, append: true) { AutoFlush = true })
+        // A fine-tuning run starts its log afresh (there is no resume to continue one).
+        using (var log = new StreamWriter(metricsPath, append: false) { AutoFlush = true })
         {
             trainer.Logged += record =>
             {

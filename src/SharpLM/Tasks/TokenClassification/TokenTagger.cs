@@ -106,19 +106,17 @@ public sealed class TokenTagger : IDisposable
             using var scope = NewDisposeScope();
             var batch = chunks.Skip(from).Take(batchSize).ToList();
             var (emissions, mask) = WordEmissions(batch.Select(c => c.Chunk).ToList());
-            var probabilities = emissions.softmax(-1);
+            long words = emissions.shape[1], k = emissions.shape[2];
+            float[] probabilities = emissions.softmax(-1).data<float>().ToArray();
             List<int[]> paths = Model.Crf is { } crf
                 ? crf.Decode(emissions, mask)
                 : batch.Select((c, b) => emissions[b].argmax(-1).data<long>().Take(c.Chunk.WordPositions.Length).Select(t => (int)t).ToArray()).ToList();
             for (int b = 0; b < batch.Count; b++)
-            {
-                var row = probabilities[b];
                 for (int w = 0; w < paths[b].Length; w++)
                 {
                     tags[batch[b].Sentence].Add(Config.Labels[paths[b][w]]);
-                    scores[batch[b].Sentence].Add(row[w, paths[b][w]].item<float>());
+                    scores[batch[b].Sentence].Add(probabilities[(b * words + w) * k + paths[b][w]]);
                 }
-            }
         }
         return tags.Select((t, s) => (t.ToArray(), scores[s].ToArray())).ToList();
     }
@@ -129,7 +127,7 @@ public sealed class TokenTagger : IDisposable
 
     /// <summary>
     /// The entities of raw text with character offsets into it. Words are the tokenizer's words (a word
-    /// and its ## pieces; every CJK character alone), as the model saw them in training.
+    /// and its ## pieces; punctuation apart; every CJK character alone), and an entity spans whole words.
     /// </summary>
     public List<PredictedEntity> PredictText(string text)
     {
