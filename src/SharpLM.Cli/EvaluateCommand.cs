@@ -13,7 +13,7 @@ namespace SharpLM.Cli;
 /// </summary>
 public static class EvaluateCommand
 {
-    private static readonly JsonSerializerOptions Json = new() { PropertyNamingPolicy = JsonNamingPolicy.SnakeCaseLower };
+    private static readonly JsonSerializerOptions Json = new() { PropertyNamingPolicy = JsonNamingPolicy.SnakeCaseLower, DefaultIgnoreCondition = System.Text.Json.Serialization.JsonIgnoreCondition.WhenWritingNull };
 
     /// <summary>Creates the verb.</summary>
     public static Command Create(CommandContext context) => new("evaluate", "Score a fine-tuned model on labelled data: classify, ner or qa.")

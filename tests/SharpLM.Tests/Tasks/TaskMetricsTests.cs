@@ -58,5 +58,8 @@ public class TaskMetricsTests
         var wrong = SquadMetrics.Of(questions, new Dictionary<string, string> { ["1"] = "the cat sat", ["2"] = "here" });
         Assert.Equal(0, wrong.ExactMatch);
         Assert.Equal(100 * (0.8 + 0) / 2, wrong.F1, 9);
+        Assert.Equal(80, wrong.HasAnswerF1!.Value, 9);
+        Assert.Equal(0, wrong.NoAnswerExactMatch);
+        Assert.Null(SquadMetrics.Of(questions[..1], new Dictionary<string, string> { ["1"] = "cat" }).NoAnswerExactMatch);
     }
 }

@@ -7,23 +7,29 @@ namespace SharpLM.Tasks.QuestionAnswering;
 /// Exact match and F1 of predicted answers as the official SQuAD evaluation scripts compute them (in
 /// percent): answers are lowercased, stripped of ASCII punctuation and of the articles a, an, the, and
 /// split on whitespace; each question scores its best gold answer. An impossible question's only gold
-/// answer is the empty string, so it scores 100 exactly when the prediction is empty.
+/// answer is the empty string, so it scores 100 exactly when the prediction is empty. As the SQuAD 2.0
+/// script does, the scores are also given over the answerable questions alone (HasAns) and the
+/// impossible ones alone (NoAns), null where a set has none.
 /// </summary>
-public sealed partial record SquadMetrics(double ExactMatch, double F1, int Questions)
+public sealed partial record SquadMetrics(double ExactMatch, double F1, int Questions,
+    double? HasAnswerExactMatch = null, double? HasAnswerF1 = null, double? NoAnswerExactMatch = null)
 {
     /// <summary>Scores <paramref name="predictions"/> (question id -> answer text, empty for no answer) against <paramref name="questions"/>.</summary>
     public static SquadMetrics Of(IReadOnlyList<SquadQuestion> questions, IReadOnlyDictionary<string, string> predictions)
     {
         if (questions.Count == 0) return new SquadMetrics(0, 0, 0);
-        double exact = 0, f1 = 0;
-        foreach (var question in questions)
+        var scores = questions.Select(question =>
         {
             string predicted = predictions.GetValueOrDefault(question.Id, "");
             var golds = question.Answers.Count > 0 ? question.Answers.Select(a => a.Text).ToList() : [""];
-            exact += golds.Max(g => ExactMatchOf(predicted, g));
-            f1 += golds.Max(g => F1Of(predicted, g));
-        }
-        return new SquadMetrics(100 * exact / questions.Count, 100 * f1 / questions.Count, questions.Count);
+            return (HasAnswer: question.Answers.Count > 0, Exact: golds.Max(g => ExactMatchOf(predicted, g)), F1: golds.Max(g => F1Of(predicted, g)));
+        }).ToList();
+        var answerable = scores.Where(s => s.HasAnswer).ToList();
+        var impossible = scores.Where(s => !s.HasAnswer).ToList();
+        return new SquadMetrics(100 * scores.Average(s => s.Exact), 100 * scores.Average(s => s.F1), questions.Count,
+            answerable.Count > 0 ? 100 * answerable.Average(s => s.Exact) : null,
+            answerable.Count > 0 ? 100 * answerable.Average(s => s.F1) : null,
+            impossible.Count > 0 ? 100 * impossible.Average(s => s.Exact) : null);
     }
 
     /// <summary>The official normalisation: lowercase, no ASCII punctuation, no articles, single spaces.</summary>
