@@ -32,24 +32,26 @@ public static class EvaluateCommand
         {
             var questions = SquadFile.Read(data);
             using var answerer = QuestionAnswerer.Load(model, window.MaxLength, window.DocStride);
-            return answerer.Evaluate(questions, new AnswerSpanSearch(AllowNoAnswer: questions.Any(q => q.IsImpossible)));
+            return answerer.Evaluate(questions, new AnswerSpanSearch(AllowNoAnswer: questions.Any(q => q.IsImpossible), NullThreshold: window.NullThreshold));
         }),
     };
 
-    private static Command Task(CommandContext context, string name, string dataDescription, Func<string, string, (int MaxLength, int DocStride), object> evaluate)
+    private static Command Task(CommandContext context, string name, string dataDescription, Func<string, string, (int MaxLength, int DocStride, double NullThreshold), object> evaluate)
     {
         var model = new Option<string>("--model") { Description = "Fine-tuned model folder.", Required = true };
         var data = new Option<string>("--data") { Description = dataDescription, Required = true };
         var command = new Command(name, $"Print the {name} metrics of a fine-tuned model as JSON.") { model, data };
         var (maxLength, docStride) = PredictCommand.WindowOptions();
+        var threshold = PredictCommand.NullThresholdOption();
         if (name == "qa")
         {
             command.Add(maxLength);
             command.Add(docStride);
+            command.Add(threshold);
         }
         command.SetAction(parse =>
         {
-            var window = (parse.GetValue(maxLength), parse.GetValue(docStride));
+            var window = (parse.GetValue(maxLength), parse.GetValue(docStride), parse.GetValue(threshold));
             context.Output.WriteLine(JsonSerializer.Serialize<object>(evaluate(parse.GetValue(model)!, parse.GetValue(data)!, window), Json));
             return 0;
         });

@@ -124,7 +124,7 @@ public static class FinetuneCommand
     {
         var common = new Common();
         var (maxLength, docStride) = PredictCommand.WindowOptions();
-        var command = new Command("qa", "Extractive question answering from SQuAD v1.1 or v2.0 JSON; dev metric: F1 (exact match also reported).")
+        var command = new Command("qa", "Extractive question answering from SQuAD v1.1 or v2.0 JSON; dev metric: F1 (v2.0: the best F1 over no-answer thresholds); exact match also reported.")
         {
             maxLength, docStride,
         };
@@ -140,8 +140,10 @@ public static class FinetuneCommand
             var windows = answerer.Windows(train);
             var search = new AnswerSpanSearch(AllowNoAnswer: train.Any(q => q.IsImpossible));
             context.Error.WriteLine($"qa: {train.Count} training questions ({windows.Count} windows){(dev is null ? "" : $", {dev.Count} dev questions")}{(search.AllowNoAnswer ? ", SQuAD 2.0 (no-answer allowed)" : "")}");
+            // With no-answer questions, F1 at a fixed threshold hides progress (an undertrained model answers
+            // nothing); the best F1 over thresholds, as the SQuAD 2.0 script reports it, does not.
             var trainer = new FineTuningTrainer<QuestionWindow>(answerer.Model, windows, answerer.Loss,
-                dev is null ? null : () => Metrics(answerer.Evaluate(dev, search)), "f1", () => answerer.Save(output), options);
+                dev is null ? null : () => Metrics(answerer.Evaluate(dev, search)), search.AllowNoAnswer ? "best_f1" : "f1", () => answerer.Save(output), options);
             return Task.FromResult(Run(context, trainer, output, cancellation));
         });
         return command;

@@ -68,9 +68,10 @@ public static class PredictCommand
         var input = new Option<string?>("--input") { Description = "A SQuAD JSON file: one line {\"id\", \"answer\", ...} per question." };
         var noAnswer = new Option<bool>("--allow-no-answer") { Description = "SQuAD 2.0: answer nothing when the null score wins." };
         var (maxLength, docStride) = WindowOptions();
+        var threshold = NullThresholdOption();
         var command = new Command("qa", "Print {\"answer\", \"score\", \"start\", \"end\"}: the answer span with character offsets in the context.")
         {
-            model, question, contextText, input, noAnswer, maxLength, docStride,
+            model, question, contextText, input, noAnswer, maxLength, docStride, threshold,
         };
         command.SetAction(parse =>
         {
@@ -80,7 +81,7 @@ public static class PredictCommand
             else if (parse.GetValue(question) is { Length: > 0 } q && parse.GetValue(contextText) is { Length: > 0 } c) questions = [new SquadQuestion("0", q, c, [], false)];
             else throw new InvalidInputException("predict qa: give --question and --context, or --input FILE.");
             using var answerer = QuestionAnswerer.Load(parse.GetValue(model)!, parse.GetValue(maxLength), parse.GetValue(docStride));
-            var answers = answerer.Predict(questions, new AnswerSpanSearch(AllowNoAnswer: parse.GetValue(noAnswer)));
+            var answers = answerer.Predict(questions, new AnswerSpanSearch(AllowNoAnswer: parse.GetValue(noAnswer), NullThreshold: parse.GetValue(threshold)));
             for (int i = 0; i < questions.Count; i++)
             {
                 var a = answers[i];
@@ -98,6 +99,10 @@ public static class PredictCommand
     internal static (Option<int> MaxLength, Option<int> DocStride) WindowOptions() =>
         (new Option<int>("--max-length") { DefaultValueFactory = _ => 384, Description = "Tokens per window (at most the model's positions)." },
          new Option<int>("--doc-stride") { DefaultValueFactory = _ => 128, Description = "Context tokens shared by consecutive windows (at most half a window)." });
+
+    /// <summary>--null-threshold of SQuAD 2.0 models (Google's null_score_diff_threshold).</summary>
+    internal static Option<double> NullThresholdOption() =>
+        new("--null-threshold") { Description = "Answer nothing when the null score beats the best span by more than this (tune it on dev: evaluate qa prints best_f1_threshold)." };
 
     /// <summary>The inputs: the text argument, or the lines of a .txt file, or the examples of a data file.</summary>
     private static List<T> Inputs<T>(string? path, string? text, string verb, Func<string, List<T>> readFile, Func<string, T> fromLine)

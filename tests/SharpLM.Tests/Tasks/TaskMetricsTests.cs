@@ -62,4 +62,21 @@ public class TaskMetricsTests
         Assert.Equal(0, wrong.NoAnswerExactMatch);
         Assert.Null(SquadMetrics.Of(questions[..1], new Dictionary<string, string> { ["1"] = "cat" }).NoAnswerExactMatch);
     }
+
+    [Fact]
+    public void The_best_no_answer_threshold_maximises_F1_and_gives_that_F1_when_applied()
+    {
+        SquadQuestion Q(string id, params string[] answers) => new(id, "q", "cat dog fish bird", answers.Select(a => new SquadAnswer(a, 0)).ToList(), answers.Length == 0);
+        SpanCandidate C(string text, double margin) => new(new PredictedAnswer(text, 0, text.Length, 0.5), margin);
+        var questions = new List<SquadQuestion> { Q("1", "cat"), Q("2"), Q("3", "bird") };
+        var candidates = new List<SpanCandidate> { C("cat", -1), C("dog", 2), C("fish", 0.5) };
+        // All answered: F1 1 + 0 + 0; the impossible one (margin 2) to no answer: 1 + 1 + 0, the best.
+        var (bestF1, threshold) = SquadMetrics.BestNullThreshold(questions, candidates);
+        Assert.Equal(200.0 / 3, bestF1, 9);
+        var search = new AnswerSpanSearch(AllowNoAnswer: true, NullThreshold: threshold);
+        var decided = candidates.Select((c, i) => (questions[i].Id, search.Decide(c).Text)).ToDictionary(p => p.Id, p => p.Text);
+        Assert.Equal(bestF1, SquadMetrics.Of(questions, decided).F1, 9);
+        Assert.Equal("", decided["2"]);
+        Assert.Equal("fish", decided["3"]);
+    }
 }

@@ -4,6 +4,12 @@ namespace SharpLM.Tasks.QuestionAnswering;
 public sealed record PredictedAnswer(string Text, int Start, int End, double Score);
 
 /// <summary>
+/// The best span of a question before the no-answer decision, and how much the null score beats it
+/// (null score minus span score; positive infinity when no valid span exists).
+/// </summary>
+public sealed record SpanCandidate(PredictedAnswer Span, double NullScoreDifference);
+
+/// <summary>
 /// Picks the answer of a question from the start and end logits of all its windows, as Hugging Face's
 /// and Google's SQuAD post-processing do: the <see cref="NBest"/> highest start and end positions of
 /// each window form candidate spans that lie inside the context, end at or after their start and are at
@@ -15,6 +21,17 @@ public sealed record AnswerSpanSearch(int NBest = 20, int MaxAnswerLength = 30, 
 {
     /// <summary>The answer to <paramref name="question"/> from its windows and their logits (one array per window, as long as its tokens).</summary>
     public PredictedAnswer Best(SquadQuestion question, IReadOnlyList<QuestionWindow> windows,
+        IReadOnlyList<float[]> startLogits, IReadOnlyList<float[]> endLogits) =>
+        Decide(Candidate(question, windows, startLogits, endLogits));
+
+    /// <summary>The answer a candidate gives: its span, or no answer when none exists or (with <see cref="AllowNoAnswer"/>) the null score wins by more than the threshold.</summary>
+    public PredictedAnswer Decide(SpanCandidate candidate) =>
+        candidate.Span.Text.Length == 0 || (AllowNoAnswer && candidate.NullScoreDifference > NullThreshold)
+            ? new PredictedAnswer("", 0, 0, candidate.Span.Text.Length == 0 ? 1 : 1 - candidate.Span.Score)
+            : candidate.Span;
+
+    /// <summary>The best span of <paramref name="question"/> over all its windows, and the null score's margin over it.</summary>
+    public SpanCandidate Candidate(SquadQuestion question, IReadOnlyList<QuestionWindow> windows,
         IReadOnlyList<float[]> startLogits, IReadOnlyList<float[]> endLogits)
     {
         double bestScore = double.NegativeInfinity, nullScore = double.PositiveInfinity;
@@ -37,9 +54,9 @@ public sealed record AnswerSpanSearch(int NBest = 20, int MaxAnswerLength = 30, 
                 best = new PredictedAnswer(question.Context[from..to], from, to, Math.Exp(start[s] - startNorm + end[e] - endNorm));
             }
         }
-        if (best is null || (AllowNoAnswer && nullScore - bestScore > NullThreshold))
-            return new PredictedAnswer("", 0, 0, best is null ? 1 : 1 - best.Score);
-        return best;
+        return best is null
+            ? new SpanCandidate(new PredictedAnswer("", 0, 0, 0), double.PositiveInfinity)
+            : new SpanCandidate(best, nullScore - bestScore);
     }
 
     private IEnumerable<int> TopPositions(float[] logits) =>

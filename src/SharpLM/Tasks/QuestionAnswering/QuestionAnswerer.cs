@@ -72,7 +72,11 @@ public sealed class QuestionAnswerer : IDisposable
     }
 
     /// <summary>The answer to every question (empty text for no answer when <paramref name="search"/> allows it).</summary>
-    public List<PredictedAnswer> Predict(IReadOnlyList<SquadQuestion> questions, AnswerSpanSearch search, int batchSize = 32)
+    public List<PredictedAnswer> Predict(IReadOnlyList<SquadQuestion> questions, AnswerSpanSearch search, int batchSize = 32) =>
+        Candidates(questions, search, batchSize).Select(search.Decide).ToList();
+
+    /// <summary>Every question's best span before the no-answer decision, with the null score's margin over it.</summary>
+    public List<SpanCandidate> Candidates(IReadOnlyList<SquadQuestion> questions, AnswerSpanSearch search, int batchSize = 32)
     {
         var windows = Windows(questions);
         var startLogits = new List<float[]>(windows.Count);
@@ -92,22 +96,29 @@ public sealed class QuestionAnswerer : IDisposable
                 }
             }
         }
-        var answers = new List<PredictedAnswer>(questions.Count);
+        var candidates = new List<SpanCandidate>(questions.Count);
         int next = 0;
         for (int q = 0; q < questions.Count; q++)
         {
             int first = next;
             while (next < windows.Count && windows[next].Question == q) next++;
-            answers.Add(search.Best(questions[q], windows[first..next], startLogits[first..next], endLogits[first..next]));
+            candidates.Add(search.Candidate(questions[q], windows[first..next], startLogits[first..next], endLogits[first..next]));
         }
-        return answers;
+        return candidates;
     }
 
-    /// <summary>Exact match and F1 (SQuAD's official normalisation) on questions with gold answers.</summary>
+    /// <summary>
+    /// Exact match and F1 (SQuAD's official normalisation) at the search's threshold; for SQuAD 2.0 data,
+    /// also the best F1 over all no-answer thresholds and that threshold, as the official script reports
+    /// them (tune it on dev, then pass it to predict and evaluate on test).
+    /// </summary>
     public SquadMetrics Evaluate(IReadOnlyList<SquadQuestion> questions, AnswerSpanSearch search, int batchSize = 32)
     {
-        var answers = Predict(questions, search, batchSize);
-        return SquadMetrics.Of(questions, questions.Select((q, i) => (q.Id, answers[i].Text)).ToDictionary(p => p.Id, p => p.Text));
+        var candidates = Candidates(questions, search, batchSize);
+        var metrics = SquadMetrics.Of(questions, questions.Select((q, i) => (q.Id, search.Decide(candidates[i]).Text)).ToDictionary(p => p.Id, p => p.Text));
+        if (!search.AllowNoAnswer) return metrics;
+        var (bestF1, threshold) = SquadMetrics.BestNullThreshold(questions, candidates);
+        return metrics with { BestF1 = bestF1, BestF1Threshold = threshold };
     }
 
     /// <summary>Writes the model folder.</summary>

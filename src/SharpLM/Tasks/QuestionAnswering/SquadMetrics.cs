@@ -9,11 +9,41 @@ namespace SharpLM.Tasks.QuestionAnswering;
 /// split on whitespace; each question scores its best gold answer. An impossible question's only gold
 /// answer is the empty string, so it scores 100 exactly when the prediction is empty. As the SQuAD 2.0
 /// script does, the scores are also given over the answerable questions alone (HasAns) and the
-/// impossible ones alone (NoAns), null where a set has none.
+/// impossible ones alone (NoAns), null where a set has none; and, for SQuAD 2.0, the best F1 over all
+/// no-answer thresholds with that threshold.
 /// </summary>
 public sealed partial record SquadMetrics(double ExactMatch, double F1, int Questions,
-    double? HasAnswerExactMatch = null, double? HasAnswerF1 = null, double? NoAnswerExactMatch = null)
+    double? HasAnswerExactMatch = null, double? HasAnswerF1 = null, double? NoAnswerExactMatch = null,
+    double? BestF1 = null, double? BestF1Threshold = null)
 {
+    /// <summary>
+    /// The no-answer threshold (on the null score's margin over the best span) that gives the highest F1
+    /// on <paramref name="questions"/>, and that F1: the official SQuAD 2.0 script's best_f1 and
+    /// best_f1_thresh, with score margins in place of no-answer probabilities.
+    /// </summary>
+    public static (double BestF1, double Threshold) BestNullThreshold(IReadOnlyList<SquadQuestion> questions, IReadOnlyList<SpanCandidate> candidates)
+    {
+        // Start with every question answered (threshold above every margin), then let the questions with
+        // the largest margins fall to no answer one by one, keeping the best total.
+        var order = Enumerable.Range(0, questions.Count).OrderByDescending(i => candidates[i].NullScoreDifference).ToList();
+        double F1Of(int i, string predicted) => questions[i].Answers.Count > 0 ? questions[i].Answers.Max(a => SquadMetrics.F1Of(predicted, a.Text)) : SquadMetrics.F1Of(predicted, "");
+        double total = Enumerable.Range(0, questions.Count).Sum(i => F1Of(i, candidates[i].Span.Text));
+        double best = total, threshold = candidates.Select(c => c.NullScoreDifference).Where(double.IsFinite).DefaultIfEmpty(0).Max();
+        for (int n = 0; n < order.Count; n++)
+        {
+            int i = order[n];
+            total += F1Of(i, "") - F1Of(i, candidates[i].Span.Text);
+            // Null for every margin above the next one: the threshold sits at the next margin.
+            double next = n + 1 < order.Count ? candidates[order[n + 1]].NullScoreDifference : double.NegativeInfinity;
+            if (total > best && next < candidates[i].NullScoreDifference)
+            {
+                best = total;
+                threshold = double.IsFinite(next) ? next : candidates[i].NullScoreDifference - 1;
+            }
+        }
+        return (100 * best / questions.Count, threshold);
+    }
+
     /// <summary>Scores <paramref name="predictions"/> (question id -> answer text, empty for no answer) against <paramref name="questions"/>.</summary>
     public static SquadMetrics Of(IReadOnlyList<SquadQuestion> questions, IReadOnlyDictionary<string, string> predictions)
     {
