@@ -61,7 +61,7 @@ public static class EmbedCommand
             using var scope = NewDisposeScope();
             using var _ = no_grad();
             var encodings = chunk.Select(l => tokenizer.Encode(l, maxLength)).ToList();
-            using var batch = new EncodedBatch(encodings, Math.Max(tokenizer.Vocabulary.PadId, 0));
+            using var batch = new EncodedBatch(encodings, tokenizer.Vocabulary);
             var (hidden, _) = bert.call(batch.InputIds, batch.TokenTypeIds, batch.AttentionMask);
             for (int b = 0; b < encodings.Count; b++)
             {

@@ -45,7 +45,7 @@ public static class FillMaskCommand
 
             using var scope = NewDisposeScope();
             using var _ = no_grad();
-            using var batch = new EncodedBatch([encoded], Math.Max(tokenizer.Vocabulary.PadId, 0));
+            using var batch = new EncodedBatch([encoded], tokenizer.Vocabulary);
             var (logits, _) = bert.call(batch.InputIds, batch.TokenTypeIds, batch.AttentionMask);
             for (int m = 0; m < masks.Count; m++)
             {

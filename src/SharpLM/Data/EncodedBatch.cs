@@ -6,9 +6,13 @@ namespace SharpLM.Data;
 /// <summary>Encodings of different lengths padded into the three [batch, length] int64 tensors a BERT takes.</summary>
 public sealed class EncodedBatch : IDisposable
 {
-    /// <summary>Pads <paramref name="encodings"/> to the longest with <paramref name="padId"/>.</summary>
-    public EncodedBatch(IReadOnlyList<EncodedText> encodings, int padId)
+    /// <summary>
+    /// Pads <paramref name="encodings"/> to the longest with the vocabulary's [PAD], or with id 0 when it
+    /// has none (padding is masked out, so any valid id does).
+    /// </summary>
+    public EncodedBatch(IReadOnlyList<EncodedText> encodings, Vocabulary vocabulary)
     {
+        int padId = Math.Max(vocabulary.PadId, 0);
         int batch = encodings.Count, length = encodings.Max(e => e.Length);
         var ids = new long[batch * length];
         var types = new long[batch * length];

@@ -101,7 +101,7 @@ public sealed class TextClassifier : IDisposable
     private (Tensor Logits, long Tokens) Logits(IReadOnlyList<ClassificationExample> batch)
     {
         var encodings = batch.Select(e => e.TextPair is null ? Tokenizer.Encode(e.Text, MaxLength) : Tokenizer.Encode(e.Text, e.TextPair, MaxLength)).ToList();
-        using var inputs = new EncodedBatch(encodings, Math.Max(0, Tokenizer.Vocabulary.PadId));
+        using var inputs = new EncodedBatch(encodings, Tokenizer.Vocabulary);
         return (Model.call(inputs.InputIds, inputs.TokenTypeIds, inputs.AttentionMask), encodings.Sum(e => (long)e.Length));
     }
 

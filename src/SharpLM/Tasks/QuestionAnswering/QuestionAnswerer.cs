@@ -126,7 +126,7 @@ public sealed class QuestionAnswerer : IDisposable
 
     private (Tensor Start, Tensor End) Logits(IReadOnlyList<QuestionWindow> batch)
     {
-        using var inputs = new EncodedBatch(batch.Select(w => w.Encoding).ToList(), Math.Max(0, Tokenizer.Vocabulary.PadId));
+        using var inputs = new EncodedBatch(batch.Select(w => w.Encoding).ToList(), Tokenizer.Vocabulary);
         var (start, end) = Model.call(inputs.InputIds, inputs.TokenTypeIds, inputs.AttentionMask);
         // Padding never starts or ends an answer.
         using var padding = inputs.AttentionMask.eq(0);

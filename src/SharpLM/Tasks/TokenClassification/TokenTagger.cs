@@ -194,7 +194,7 @@ public sealed class TokenTagger : IDisposable
                 positions[b * words + w] = batch[b].WordPositions[w];
                 real[b * words + w] = true;
             }
-        using var inputs = new EncodedBatch(batch.Select(c => c.Encoding).ToList(), Math.Max(0, Tokenizer.Vocabulary.PadId));
+        using var inputs = new EncodedBatch(batch.Select(c => c.Encoding).ToList(), Tokenizer.Vocabulary);
         using var emissions = Model.call(inputs.InputIds, inputs.TokenTypeIds, inputs.AttentionMask);
         using var index = tensor(positions, batch.Count, words).unsqueeze(-1).expand(-1, -1, emissions.shape[2]);
         return (emissions.gather(1, index), tensor(real, batch.Count, words));
