@@ -29,11 +29,18 @@ public sealed record QuestionWindow(int Question, EncodedText Encoding, int Cont
         var vocabulary = tokenizer.Vocabulary;
         int cls = vocabulary.ClassifierId, sep = vocabulary.SeparatorId;
         var windows = new List<QuestionWindow>();
+        string? tokenizedContext = null;
+        IReadOnlyList<(string Token, TokenOffset Offset)> context = [];
         for (int q = 0; q < questions.Count; q++)
         {
             var question = questions[q];
             var questionIds = tokenizer.Tokenize(question.Question).Take(maxQuestionLength).Select(t => vocabulary.IdOf(t.Token)).ToArray();
-            var context = tokenizer.Tokenize(question.Context);
+            // SQuAD asks several questions of one context in a row: tokenize it once for all of them.
+            if (!ReferenceEquals(question.Context, tokenizedContext))
+            {
+                context = tokenizer.Tokenize(question.Context);
+                tokenizedContext = question.Context;
+            }
             int room = maxLength - questionIds.Length - 3;
             if (room <= docStride)
                 throw new InvalidInputException($"question {question.Id}: max length {maxLength} leaves {room} context tokens per window, not more than the doc stride {docStride}.");
