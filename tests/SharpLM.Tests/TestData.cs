@@ -35,4 +35,18 @@ internal static class TestData
         AppDomain.CurrentDomain.ProcessExit += (_, _) => File.Delete(path);
         return path;
     }
+
+    /// <summary>
+    /// Writes a randomly initialised tiny BertForPreTraining (seed 1) with the bert-base-uncased vocabulary
+    /// into <paramref name="folder"/>: a stand-in "pretrained" model for fine-tuning tests.
+    /// </summary>
+    public static string TinyPretrainedModel(string folder, int maxPositions)
+    {
+        var vocabulary = SharpLM.Text.Vocabulary.Load(BertBaseUncasedVocab);
+        var config = SharpLM.Model.BertConfig.Preset("tiny", vocabulary.Count) with { MaxPositionEmbeddings = maxPositions };
+        TorchSharp.torch.random.manual_seed(1);
+        using var model = new SharpLM.Model.BertForPreTraining(config);
+        SharpLM.Interop.HuggingFaceCheckpoint.Save(model, config, vocabulary, folder);
+        return folder;
+    }
 }

@@ -17,16 +17,7 @@ public class FinetuneCommandTests : IDisposable
 
     public void Dispose() => _temp.Dispose();
 
-    private string PretrainedTinyModel()
-    {
-        string folder = _temp.Of("pretrained");
-        var vocabulary = Vocabulary.Load(TestData.BertBaseUncasedVocab);
-        var config = BertConfig.Preset("tiny", vocabulary.Count) with { MaxPositionEmbeddings = 128 };
-        TorchSharp.torch.random.manual_seed(1);
-        using var model = new BertForPreTraining(config);
-        HuggingFaceCheckpoint.Save(model, config, vocabulary, folder);
-        return folder;
-    }
+    private string PretrainedTinyModel() => TestData.TinyPretrainedModel(_temp.Of("pretrained"), maxPositions: 128);
 
     private static string Csv(string field) => "\"" + field.Replace("\"", "\"\"") + "\"";
 

@@ -1,5 +1,3 @@
-using SharpLM.Interop;
-using SharpLM.Model;
 using SharpLM.Tasks.TokenClassification;
 using SharpLM.Text;
 
@@ -15,9 +13,7 @@ public class TokenTaggerTests : IDisposable
     [Fact]
     public void Long_sentences_are_cut_into_chunks_of_whole_words_and_every_word_gets_a_tag()
     {
-        var vocabulary = Vocabulary.Load(TestData.BertBaseUncasedVocab);
-        var config = BertConfig.Preset("tiny", vocabulary.Count) with { MaxPositionEmbeddings = 64 };
-        using (var pretrained = new BertForPreTraining(config)) HuggingFaceCheckpoint.Save(pretrained, config, vocabulary, _temp.Path);
+        TestData.TinyPretrainedModel(_temp.Path, maxPositions: 64);
         using var tagger = TokenTagger.FromPretrained(_temp.Path, ["O", "B-X", "I-X"], crf: true, maxLength: 16);
 
         // A real sentence of many words, some of several pieces.
@@ -28,7 +24,7 @@ public class TokenTaggerTests : IDisposable
         Assert.Equal(words.Length, chunks.Sum(c => c.WordPositions.Length));
         Assert.Equal(words.Length, chunks.Sum(c => c.TagIds.Length));
         // Each word's first piece is where its position points.
-        var tokenizer = new BertTokenizer(vocabulary);
+        var tokenizer = BertTokenizer.Load(TestData.BertBaseUncasedVocab);
         int word = 0;
         foreach (var chunk in chunks)
             foreach (int position in chunk.WordPositions)
