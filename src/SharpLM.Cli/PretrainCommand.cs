@@ -38,9 +38,12 @@ public static class PretrainCommand
         var seed = new Option<int>("--seed") { DefaultValueFactory = _ => d.Seed, Description = "Seed of everything random." };
         var dynamic = new Option<bool>("--dynamic-masking") { Description = "Mask each example afresh every time (RoBERTa)." };
         var resume = new Option<bool>("--resume") { Description = "Continue from the latest checkpoint in --output." };
+        var logEvery = new Option<int>("--log-every") { DefaultValueFactory = _ => d.LogEvery, Description = "Steps between progress lines and metrics.jsonl records." };
+        var keep = new Option<int>("--keep-checkpoints") { DefaultValueFactory = _ => d.KeepCheckpoints, Description = "Checkpoints kept on disk, newest first (0: all)." };
+        var skipNonFinite = new Option<bool>("--skip-nonfinite") { Description = "Skip the update of a step whose loss or gradient is NaN or infinite (counted in metrics) instead of stopping." };
         var command = new Command("pretrain", "Pretrain a BERT (masked LM + next-sentence prediction); no arguments: a tiny model on the embedded corpus for 3 minutes.")
         {
-            config, preset, data, corpus, vocab, output, batchSize, gradAccum, lr, weightDecay, warmup, schedule, maxSteps, maxTime, evalEvery, saveEvery, seed, dynamic, resume,
+            config, preset, data, corpus, vocab, output, batchSize, gradAccum, lr, weightDecay, warmup, schedule, maxSteps, maxTime, evalEvery, saveEvery, seed, dynamic, resume, logEvery, keep, skipNonFinite,
         };
         command.SetAction((parse, cancellation) =>
         {
@@ -57,7 +60,8 @@ public static class PretrainCommand
             if (dataFolder is null && corpusPaths.Length == 0) throw new InvalidInputException("pretrain: give --data DIR or --corpus PATH... (or no arguments at all for the default run).");
             var options = new PretrainingOptions(parse.GetValue(batchSize), parse.GetValue(gradAccum), parse.GetValue(lr), parse.GetValue(weightDecay),
                 parse.GetValue(warmup), parse.GetValue(schedule)!, parse.GetValue(maxSteps), budget is null ? null : ParseDuration(budget),
-                parse.GetValue(evalEvery), parse.GetValue(saveEvery), LogEvery: 10, parse.GetValue(seed), parse.GetValue(dynamic), EvalBatches: 50).Validate();
+                parse.GetValue(evalEvery), parse.GetValue(saveEvery), parse.GetValue(logEvery), parse.GetValue(seed), parse.GetValue(dynamic), EvalBatches: 50,
+                SkipNonFinite: parse.GetValue(skipNonFinite), KeepCheckpoints: parse.GetValue(keep)).Validate();
 
             Directory.CreateDirectory(folder);
             if (dataFolder is null)

@@ -31,17 +31,27 @@ public sealed class TrainingLog : IDisposable
         if (_quiet && record.Validation is null) return;
         string eta = record.EtaSeconds is double s ? TimeSpan.FromSeconds(Math.Round(s)).ToString() : "?";
         string line = $"step {record.Step,7} | loss {record.Loss:F4} (mlm {record.MaskedLmLoss:F4}, nsp {record.NextSentenceLoss:F4}) | lr {record.LearningRate:E2} | {record.TokensPerSecond,8:F0} tokens/s | ETA {eta}";
+        if (record.SkippedSteps > 0) line += $" | skipped {record.SkippedSteps}";
         if (record.Validation is { } v)
             line += $"\n  validation: mlm loss {v.MaskedLmLoss:F4}, perplexity {v.Perplexity:F2}, mlm accuracy {v.MaskedLmAccuracy:P2}, nsp accuracy {v.NextSentenceAccuracy:P2}";
         _progress.WriteLine(line);
     }
 
-    /// <summary>Drops the records after <paramref name="step"/> (a resumed run writes them again).</summary>
+    /// <summary>
+    /// Drops the records after <paramref name="step"/> (a resumed run writes them again), and a last
+    /// line cut short by a crash.
+    /// </summary>
     public static void KeepUpTo(string metricsPath, int step)
     {
         if (!File.Exists(metricsPath)) return;
-        var kept = File.ReadAllLines(metricsPath).Where(l => JsonDocument.Parse(l).RootElement.GetProperty("step").GetInt32() <= step).ToList();
+        var kept = File.ReadAllLines(metricsPath).Where(l => StepOf(l) is int s && s <= step).ToList();
         SharpLM.AtomicFile.WriteAllText(metricsPath, kept.Count == 0 ? "" : string.Join('\n', kept) + "\n");
+    }
+
+    private static int? StepOf(string line)
+    {
+        try { return JsonDocument.Parse(line).RootElement.GetProperty("step").GetInt32(); }
+        catch (Exception e) when (e is JsonException or KeyNotFoundException or InvalidOperationException) { return null; }
     }
 
     /// <inheritdoc/>

@@ -4,6 +4,16 @@ namespace SharpLM.Training;
 public sealed record EvaluationMetrics(double MaskedLmLoss, double Perplexity, double MaskedLmAccuracy, double NextSentenceLoss, double NextSentenceAccuracy, long Examples);
 
 /// <summary>One logged training step: what metrics.jsonl holds per line.</summary>
+/// <param name="Step">Optimizer steps done.</param>
+/// <param name="Loss">Masked-LM plus NSP loss of the step.</param>
+/// <param name="MaskedLmLoss">Masked-LM part of the loss.</param>
+/// <param name="NextSentenceLoss">NSP part of the loss.</param>
+/// <param name="LearningRate">Learning rate of the step.</param>
+/// <param name="TokensPerSecond">Training tokens per second since the previous record.</param>
+/// <param name="ElapsedSeconds">Seconds since this process started training.</param>
+/// <param name="EtaSeconds">Estimated seconds to the end of the run.</param>
+/// <param name="Validation">Validation metrics, when the step evaluated.</param>
+/// <param name="SkippedSteps">Steps of the whole run (resumes included) whose update was skipped for a non-finite loss or gradient.</param>
 public sealed record TrainingLogRecord(
     int Step, double Loss, double MaskedLmLoss, double NextSentenceLoss, double LearningRate,
-    double TokensPerSecond, double ElapsedSeconds, double? EtaSeconds, EvaluationMetrics? Validation);
+    double TokensPerSecond, double ElapsedSeconds, double? EtaSeconds, EvaluationMetrics? Validation, int SkippedSteps = 0);

@@ -16,6 +16,8 @@ namespace SharpLM.Training;
 /// <param name="DynamicMasking">Mask each example afresh every time it is served (RoBERTa).</param>
 /// <param name="MaxGradNorm">Gradient clipping norm.</param>
 /// <param name="EvalBatches">Validation batches per evaluation (0: all).</param>
+/// <param name="SkipNonFinite">On a NaN or infinite loss or gradient norm, skip that step's update (and count it) instead of stopping.</param>
+/// <param name="KeepCheckpoints">Checkpoints kept on disk, newest first (0: all).</param>
 public sealed record PretrainingOptions(
     int BatchSize = 32,
     int GradientAccumulation = 1,
@@ -31,7 +33,9 @@ public sealed record PretrainingOptions(
     int Seed = 42,
     bool DynamicMasking = false,
     double MaxGradNorm = 1.0,
-    int EvalBatches = 0)
+    int EvalBatches = 0,
+    bool SkipNonFinite = false,
+    int KeepCheckpoints = 3)
 {
     /// <summary>Checks the settings; the message names the option.</summary>
     public PretrainingOptions Validate()
@@ -44,6 +48,7 @@ public sealed record PretrainingOptions(
         if (!LearningRateSchedule.Kinds.Contains(Schedule)) throw new InvalidInputException($"--schedule {Schedule}: use linear, cosine or constant.");
         if (MaxSteps < 1) throw new InvalidInputException($"--max-steps {MaxSteps}: must be at least 1.");
         if (MaxTime is { } t && t <= TimeSpan.Zero) throw new InvalidInputException($"--max-time: must be positive.");
+        if (KeepCheckpoints < 0) throw new InvalidInputException($"--keep-checkpoints {KeepCheckpoints}: must be zero (keep all) or positive.");
         if (LogEvery < 1) throw new InvalidInputException($"log interval {LogEvery}: must be at least 1.");
         return this;
     }

@@ -54,6 +54,9 @@ public sealed class PretrainingTrainer
     /// <summary>Training examples consumed (across epochs).</summary>
     public long DataPosition { get; private set; }
 
+    /// <summary>Steps whose update was skipped for a non-finite loss or gradient norm (with <see cref="PretrainingOptions.SkipNonFinite"/>).</summary>
+    public int SkippedSteps { get; private set; }
+
     /// <summary>Training loss of every step done in this process, by step number.</summary>
     public SortedDictionary<int, double> Losses { get; } = new();
 
@@ -63,18 +66,26 @@ public sealed class PretrainingTrainer
     /// <summary>Where the final model goes.</summary>
     public string ModelDirectory => Path.Combine(_output, "model");
 
+    /// <summary>A test's fault: the loss of each step is multiplied by this (a NaN makes the loss and gradients non-finite).</summary>
+    internal Func<int, double>? LossFactorForTests { get; set; }
+
     /// <summary>The latest checkpoint folder under <paramref name="output"/>, or null.</summary>
     public static string? LatestCheckpoint(string output)
     {
         string pointer = Path.Combine(output, "checkpoints", "latest");
         if (!File.Exists(pointer)) return null;
         string folder = Path.Combine(output, "checkpoints", File.ReadAllText(pointer).Trim());
-        return Directory.Exists(folder) ? folder : null;
+        return Directory.Exists(folder) ? folder
+            : throw new InvalidInputException($"{pointer}: names {folder}, which does not exist; point it at a checkpoint folder that does.");
     }
 
-    /// <summary>Restores weights, optimizer state, step and data position from <paramref name="checkpoint"/>.</summary>
+    /// <summary>
+    /// Restores weights, optimizer state, step and data position from <paramref name="checkpoint"/>,
+    /// after checking every file against the checkpoint's manifest.
+    /// </summary>
     public void Resume(string checkpoint)
     {
+        CheckpointManifest.Verify(checkpoint);
         var state = JsonSerializer.Deserialize<CheckpointState>(File.ReadAllText(Path.Combine(checkpoint, "trainer_state.json")))
             ?? throw new InvalidInputException($"{checkpoint}: trainer_state.json is empty.");
         var report = HuggingFaceCheckpoint.LoadDirectory(_model, _model.Config, checkpoint);
@@ -82,6 +93,7 @@ public sealed class PretrainingTrainer
         _optimizer.load_py(Path.Combine(checkpoint, "optimizer.bin"));
         Step = state.Step;
         DataPosition = state.DataPosition;
+        SkippedSteps = state.SkippedSteps;
     }
 
     /// <summary>
@@ -116,7 +128,7 @@ public sealed class PretrainingTrainer
                 double? eta = _options.MaxTime is { } m ? Math.Max(0, (m - clock.Elapsed).TotalSeconds)
                     : clock.Elapsed.TotalSeconds / Step * (_options.MaxSteps - Step);
                 Logged?.Invoke(new TrainingLogRecord(Step, loss, mlm, nsp, learningRate, tokensSinceLog / Math.Max(seconds, 1e-9),
-                    clock.Elapsed.TotalSeconds, eta, validation));
+                    clock.Elapsed.TotalSeconds, eta, validation, SkippedSteps));
                 tokensSinceLog = 0;
                 logClock.Restart();
             }
@@ -152,17 +164,29 @@ public sealed class PretrainingTrainer
                 var mlm = nn.functional.cross_entropy(mlmLogits, batch.MaskedLabels, reduction: nn.Reduction.Sum) / Math.Max(masked, 1);
                 var nsp = nn.functional.cross_entropy(nspLogits, batch.NextSentenceLabels, reduction: nn.Reduction.Sum) / examples;
                 var loss = mlm + nsp;
+                if (LossFactorForTests?.Invoke(Step) is double factor) loss *= factor;
                 loss.backward();
-                mlmTotal += mlm.item<float>();
-                nspTotal += nsp.item<float>();
+                mlmTotal += mlm.item<float>() * (LossFactorForTests?.Invoke(Step) ?? 1);
+                nspTotal += nsp.item<float>() * (LossFactorForTests?.Invoke(Step) ?? 1);
                 tokens += batch.Tokens;
             }
         }
         double total = mlmTotal + nspTotal;
-        if (!double.IsFinite(total))
-            throw new InvalidOperationException($"the loss became {total} at step {Step + 1}; lower --lr, or resume from the last checkpoint.");
-        nn.utils.clip_grad_norm_(_parameters, _options.MaxGradNorm);
-        _optimizer.step();
+        // The norm is checked as well as the loss: a finite loss can still back-propagate an overflow.
+        double norm = double.IsFinite(total) ? nn.utils.clip_grad_norm_(_parameters, _options.MaxGradNorm) : double.NaN;
+        if (!double.IsFinite(total) || !double.IsFinite(norm))
+        {
+            if (!_options.SkipNonFinite)
+            {
+                string? good = LatestCheckpoint(_output);
+                throw new InvalidInputException($"{_output}: the {(double.IsFinite(total) ? "gradient norm" : "loss")} became {(double.IsFinite(total) ? norm : total)} at step {Step + 1}; " +
+                    (good is null ? "no checkpoint was written yet" : $"the last good checkpoint is {good}") +
+                    ". Lower --lr and --resume, or pass --skip-nonfinite to skip such steps.");
+            }
+            // The batch is consumed and the update dropped, as Megatron and fairseq do on overflow.
+            SkippedSteps++;
+        }
+        else _optimizer.step();
         DataPosition += (long)_options.GradientAccumulation * _options.BatchSize;
         return (total, mlmTotal, nspTotal, tokens);
     }
@@ -184,13 +208,17 @@ public sealed class PretrainingTrainer
         HuggingFaceCheckpoint.Save(_model, _model.Config, _vocabulary, temporary, _lowercase);
         _optimizer.save_py(Path.Combine(temporary, "optimizer.bin"));
         AtomicFile.WriteAllText(Path.Combine(temporary, "trainer_state.json"),
-            JsonSerializer.Serialize(new CheckpointState(Step, DataPosition, _options.Seed), new JsonSerializerOptions { WriteIndented = true }));
+            JsonSerializer.Serialize(new CheckpointState(Step, DataPosition, _options.Seed, SkippedSteps), new JsonSerializerOptions { WriteIndented = true }));
+        CheckpointManifest.Write(temporary);
         if (Directory.Exists(final)) Directory.Delete(final, recursive: true);
         Directory.Move(temporary, final);
         // The pointer moves only once the checkpoint is complete: a crash never leaves a half-written latest.
         AtomicFile.WriteAllText(Path.Combine(root, "latest"), name + "\n");
+        if (_options.KeepCheckpoints > 0)
+            foreach (string old in Directory.GetDirectories(root, "step-*").Order(StringComparer.Ordinal).SkipLast(_options.KeepCheckpoints))
+                if (Path.GetFileName(old) != name) Directory.Delete(old, recursive: true);
     }
 
     /// <summary>What trainer_state.json holds.</summary>
-    public sealed record CheckpointState(int Step, long DataPosition, int Seed);
+    public sealed record CheckpointState(int Step, long DataPosition, int Seed, int SkippedSteps = 0);
 }

@@ -89,4 +89,67 @@ public class PretrainingTrainerTests : IDisposable
         Assert.True(File.Exists(Path.Combine(trainer.ModelDirectory, "model.safetensors")));
         Assert.Equal(30522, BertConfig.Load(trainer.ModelDirectory).VocabSize);
     }
+
+    [Fact]
+    public void A_non_finite_loss_stops_the_run_naming_the_last_good_checkpoint_which_stays_intact()
+    {
+        var options = new PretrainingOptions(BatchSize: 8, LearningRate: 1e-3, WarmupSteps: 1, MaxSteps: 8, SaveEvery: 2, Seed: 6);
+        var trainer = Trainer(_temp.Of("run"), options, Config(), out _);
+        trainer.LossFactorForTests = step => step == 4 ? double.NaN : 1;
+        var e = Assert.Throws<InvalidInputException>(() => trainer.Run());
+        Assert.Contains("the loss became NaN at step 5", e.Message);
+        Assert.Contains("step-0000004", e.Message);
+        string latest = PretrainingTrainer.LatestCheckpoint(_temp.Of("run"))!;
+        Assert.EndsWith("step-0000004", latest);
+        CheckpointManifest.Verify(latest);
+        Assert.False(Directory.Exists(trainer.ModelDirectory));
+    }
+
+    [Fact]
+    public void Skip_nonfinite_drops_the_update_of_a_bad_step_counts_it_and_goes_on()
+    {
+        var options = new PretrainingOptions(BatchSize: 8, LearningRate: 1e-3, WarmupSteps: 1, MaxSteps: 6, Seed: 7, SkipNonFinite: true, LogEvery: 1);
+        var skipping = Trainer(_temp.Of("skipping"), options, Config(dropout: 0), out var skippingModel);
+        skipping.LossFactorForTests = step => step == 2 ? double.PositiveInfinity : 1;
+        var records = new List<TrainingLogRecord>();
+        skipping.Logged += records.Add;
+        skipping.Run(untilStep: 3);
+        var clean = Trainer(_temp.Of("clean"), options, Config(dropout: 0), out var cleanModel);
+        clean.Run(untilStep: 2);
+
+        Assert.Equal(1, skipping.SkippedSteps);
+        Assert.Equal([0, 0, 1], records.Select(r => r.SkippedSteps));
+        // The skipped step changed nothing: the weights are those after the two good steps.
+        foreach (var ((name, a), (_, b)) in skippingModel.named_parameters().Zip(cleanModel.named_parameters()))
+            Assert.True(a.equal(b).all().item<bool>(), name);
+        skipping.Run();
+        Assert.Equal(6, skipping.Step);
+        Assert.All(skipping.Losses.Where(p => p.Key != 2), p => Assert.True(double.IsFinite(p.Value)));
+        Assert.Equal(1, System.Text.Json.JsonSerializer.Deserialize<PretrainingTrainer.CheckpointState>(
+            File.ReadAllText(Path.Combine(PretrainingTrainer.LatestCheckpoint(_temp.Of("skipping"))!, "trainer_state.json")))!.SkippedSteps);
+    }
+
+    [Fact]
+    public void A_checkpoint_file_cut_short_or_altered_is_named_on_resume_and_only_the_newest_checkpoints_are_kept()
+    {
+        var options = new PretrainingOptions(BatchSize: 8, LearningRate: 1e-3, WarmupSteps: 1, MaxSteps: 10, SaveEvery: 2, Seed: 8, KeepCheckpoints: 2);
+        Trainer(_temp.Of("run"), options, Config(), out _).Run(untilStep: 7);
+        Assert.Equal(["step-0000006", "step-0000007"], Directory.GetDirectories(_temp.Of("run", "checkpoints")).Select(Path.GetFileName).Order());
+        string latest = PretrainingTrainer.LatestCheckpoint(_temp.Of("run"))!;
+        var manifest = System.Text.Json.JsonDocument.Parse(File.ReadAllText(Path.Combine(latest, CheckpointManifest.FileName))).RootElement;
+        Assert.Equal(["config.json", "model.safetensors", "optimizer.bin", "tokenizer_config.json", "trainer_state.json", "vocab.txt"],
+            manifest.GetProperty("files").EnumerateArray().Select(f => f.GetProperty("name").GetString()));
+
+        string weights = Path.Combine(latest, "optimizer.bin");
+        byte[] original = File.ReadAllBytes(weights);
+        File.WriteAllBytes(weights, original[..(original.Length / 2)]);
+        var cut = Assert.Throws<InvalidInputException>(() => Trainer(_temp.Of("run"), options, Config(), out _).Resume(latest));
+        Assert.Contains(weights, cut.Message);
+        Assert.Contains("truncated", cut.Message);
+
+        original[^10] ^= 1;
+        File.WriteAllBytes(weights, original);
+        var altered = Assert.Throws<InvalidInputException>(() => Trainer(_temp.Of("run"), options, Config(), out _).Resume(latest));
+        Assert.Contains("SHA-256 differs", altered.Message);
+    }
 }
