@@ -39,10 +39,26 @@ public static class AtomicFile
             }
             File.Move(temp, full, overwrite: true);
         }
-        catch
+        catch (Exception e)
         {
             try { File.Delete(temp); } catch (IOException) { /* best effort: the target is untouched either way */ }
-            throw;
+            if (WriteFailure(e) is not string problem || e is FileNotFoundException or DirectoryNotFoundException) throw;
+            throw new IOException($"{full}: could not be written ({problem.Replace($" : '{temp}'", "")}); " +
+                $"{(File.Exists(full) ? "the previous version is untouched" : "nothing was left behind")}.", e);
         }
     }
+
+    /// <summary>
+    /// What went wrong when <paramref name="e"/> came from writing a file, worded for the user, or null
+    /// when it did not. A full disk (ENOSPC) surfaces as an IOException; a file too large for the file
+    /// system or the process's limit (EFBIG: FAT32, ulimit -f) as an ArgumentOutOfRangeException thrown
+    /// inside System.IO.
+    /// </summary>
+    public static string? WriteFailure(Exception e) => e switch
+    {
+        IOException => e.Message,
+        ArgumentOutOfRangeException when e.StackTrace?.Contains("System.IO.", StringComparison.Ordinal) == true =>
+            "the file is too large for the file system or the process's file-size limit",
+        _ => null,
+    };
 }

@@ -49,4 +49,22 @@ internal static class TestData
         SharpLM.Interop.HuggingFaceCheckpoint.Save(model, config, vocabulary, folder);
         return folder;
     }
+
+    /// <summary>
+    /// Prepares pretraining data from 60 SOTU paragraphs (a 2,000-token vocabulary, examples of 64
+    /// tokens) and a one-layer, 64-wide config for it, in <paramref name="temp"/>: the smallest real run
+    /// the command line can be given, for tests of what happens around training rather than in it.
+    /// </summary>
+    public static (string Data, string Config) TinyPretrainingRun(TempFolder temp)
+    {
+        string corpus = temp.Write("corpus.txt", string.Join("\n\n", Lines(SotuPath).Skip(100).Take(60)
+            .Select(p => string.Join('\n', SharpLM.Data.SentenceSplitter.Split(p)))) + "\n");
+        string vocab = temp.Of("vocab.txt"), data = temp.Of("data"), config = temp.Of("config.json");
+        Assert.Equal(0, Cli.CliRun.Of("vocab", "train", "--input", corpus, "--vocab-size", "2000", "--output", vocab).ExitCode);
+        var prepare = Cli.CliRun.Of("data", "prepare", "--corpus", corpus, "--vocab", vocab, "--output", data, "--dupe-factor", "1", "--max-seq-length", "64");
+        Assert.True(prepare.ExitCode == 0, prepare.Error);
+        (SharpLM.Model.BertConfig.Preset("tiny", SharpLM.Text.Vocabulary.Load(vocab).Count) with
+        { NumHiddenLayers = 1, HiddenSize = 64, NumAttentionHeads = 2, IntermediateSize = 128, MaxPositionEmbeddings = 64 }).Save(config);
+        return (data, config);
+    }
 }

@@ -205,11 +205,22 @@ public sealed class PretrainingTrainer
         string name = $"step-{Step:D7}";
         string final = Path.Combine(root, name), temporary = Path.Combine(root, $".{name}.tmp");
         if (Directory.Exists(temporary)) Directory.Delete(temporary, recursive: true);
-        HuggingFaceCheckpoint.Save(_model, _model.Config, _vocabulary, temporary, _lowercase);
-        _optimizer.save_py(Path.Combine(temporary, "optimizer.bin"));
-        AtomicFile.WriteAllText(Path.Combine(temporary, "trainer_state.json"),
-            JsonSerializer.Serialize(new CheckpointState(Step, DataPosition, _options.Seed, SkippedSteps), new JsonSerializerOptions { WriteIndented = true }));
-        CheckpointManifest.Write(temporary);
+        try
+        {
+            HuggingFaceCheckpoint.Save(_model, _model.Config, _vocabulary, temporary, _lowercase);
+            _optimizer.save_py(Path.Combine(temporary, "optimizer.bin"));
+            AtomicFile.WriteAllText(Path.Combine(temporary, "trainer_state.json"),
+                JsonSerializer.Serialize(new CheckpointState(Step, DataPosition, _options.Seed, SkippedSteps), new JsonSerializerOptions { WriteIndented = true }));
+            CheckpointManifest.Write(temporary);
+        }
+        catch (Exception e) when (AtomicFile.WriteFailure(e) is not null)
+        {
+            // A full disk: free what this save took, and say which checkpoint a resume would use.
+            try { Directory.Delete(temporary, recursive: true); } catch (IOException) { /* the folder's name keeps it out of any resume */ }
+            string? good = File.Exists(Path.Combine(root, "latest")) ? LatestCheckpoint(_output) : null;
+            throw new IOException($"{final}: the checkpoint of step {Step} could not be written; " +
+                (good is null ? "no earlier checkpoint exists" : $"the last complete checkpoint, {good}, is untouched") + $". Cause: {AtomicFile.WriteFailure(e)}", e);
+        }
         if (Directory.Exists(final)) Directory.Delete(final, recursive: true);
         Directory.Move(temporary, final);
         // The pointer moves only once the checkpoint is complete: a crash never leaves a half-written latest.

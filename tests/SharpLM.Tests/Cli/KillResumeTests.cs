@@ -21,8 +21,8 @@ public class KillResumeTests : IDisposable
     public void Kill_9_at_random_moments_then_resume_gives_the_uninterrupted_losses_and_weights()
     {
         int kills = int.TryParse(Environment.GetEnvironmentVariable("SHARPLM_KILLS"), out int k) ? k : 3;
-        string data = PreparedData();
-        string[] Arguments(string run) => ["pretrain", "--data", data, "--output", run, "--config", TinyConfig(), "--batch-size", "8",
+        var (data, config) = TestData.TinyPretrainingRun(_temp);
+        string[] Arguments(string run) => ["pretrain", "--data", data, "--output", run, "--config", config, "--batch-size", "8",
             "--max-steps", Steps.ToString(), "--warmup-steps", "4", "--save-every", "3", "--log-every", "1", "--eval-every", "0",
             "--seed", "11", "--resume"];
 
@@ -76,24 +76,4 @@ public class KillResumeTests : IDisposable
         .ToDictionary(r => r.GetProperty("step").GetInt32(), r => r.GetProperty("loss").GetRawText()));
 
     private static string Sha256(string path) => Convert.ToHexString(SHA256.HashData(File.ReadAllBytes(path)));
-
-    private string PreparedData()
-    {
-        string corpus = _temp.Write("corpus.txt", string.Join("\n\n", TestData.Lines(TestData.SotuPath).Skip(100).Take(60)
-            .Select(p => string.Join('\n', SharpLM.Data.SentenceSplitter.Split(p)))) + "\n");
-        string vocab = _temp.Of("vocab.txt"), data = _temp.Of("data");
-        Assert.Equal(0, CliRun.Of("vocab", "train", "--input", corpus, "--vocab-size", "2000", "--output", vocab).ExitCode);
-        var prepare = CliRun.Of("data", "prepare", "--corpus", corpus, "--vocab", vocab, "--output", data, "--dupe-factor", "1", "--max-seq-length", "64");
-        Assert.True(prepare.ExitCode == 0, prepare.Error);
-        return data;
-    }
-
-    private string TinyConfig()
-    {
-        string path = _temp.Of("config.json");
-        if (!File.Exists(path))
-            (SharpLM.Model.BertConfig.Preset("tiny", SharpLM.Text.Vocabulary.Load(_temp.Of("vocab.txt")).Count) with
-            { NumHiddenLayers = 1, HiddenSize = 64, NumAttentionHeads = 2, IntermediateSize = 128, MaxPositionEmbeddings = 64 }).Save(path);
-        return path;
-    }
 }
