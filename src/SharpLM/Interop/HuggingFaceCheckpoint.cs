@@ -90,10 +90,8 @@ public static class HuggingFaceCheckpoint
         try
         {
             if (path.EndsWith(".bin", StringComparison.Ordinal) || path.EndsWith(".pt", StringComparison.Ordinal))
-            {
-                var table = PyTorchUnpickler.UnpickleStateDict(path);
-                return table.Cast<System.Collections.DictionaryEntry>().ToDictionary(e => (string)e.Key, e => (Tensor)e.Value!);
-            }
+                return RestrictedUnpickler.ReadStateDict(path);
+            SafetensorsHeader.Verify(path);
             return Safetensors.LoadStateDict(path);
         }
         catch (Exception e) when (e is not InvalidInputException)

@@ -1,4 +1,3 @@
-using System.Diagnostics;
 using SharpLM.Model;
 using TorchSharp;
 using TorchSharp.PyBridge;
@@ -22,8 +21,6 @@ namespace SharpLM.Tests.Model;
 /// </remarks>
 public class PyTorchParityTests(ITestOutputHelper output) : IDisposable
 {
-    // Debian's interpreter: python3-torch installs there, whatever python3 comes first on PATH.
-    private const string Python = "/usr/bin/python3";
     private const double LearningRate = 1e-3, WeightDecay = 0.01;
 
     private readonly TempFolder _temp = new();
@@ -106,19 +103,8 @@ public class PyTorchParityTests(ITestOutputHelper output) : IDisposable
         };
     }
 
-    private static void RunReference(string config, string weights, string batch, string result)
-    {
-        string script = Path.Combine(AppContext.BaseDirectory, "reference", "bert_pretraining.py");
-        Assert.True(File.Exists(Python), $"{Python} not found: the parity tests need Debian's python3 with python3-torch (.ci/run installs it)");
-        var start = new ProcessStartInfo(Python) { RedirectStandardError = true, RedirectStandardOutput = true };
-        foreach (string arg in new[] { script, config, weights, batch, result, LearningRate.ToString("R"), WeightDecay.ToString("R") })
-            start.ArgumentList.Add(arg);
-        using var process = Process.Start(start)!;
-        string errors = process.StandardError.ReadToEnd();
-        process.StandardOutput.ReadToEnd();
-        Assert.True(process.WaitForExit(120_000), "the PyTorch reference did not finish in 2 minutes");
-        Assert.True(process.ExitCode == 0, $"the PyTorch reference failed (is python3-torch installed?):\n{errors}");
-    }
+    private static void RunReference(string config, string weights, string batch, string result) =>
+        ReferencePython.Run("bert_pretraining.py", config, weights, batch, result, LearningRate.ToString("R"), WeightDecay.ToString("R"));
 
     /// <summary>
     /// Returns the norm-relative difference ||ours - theirs|| / ||theirs||. Exact: asserts it is at most
