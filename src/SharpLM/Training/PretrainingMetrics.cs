@@ -14,6 +14,7 @@ public sealed record EvaluationMetrics(double MaskedLmLoss, double Perplexity, d
 /// <param name="EtaSeconds">Estimated seconds to the end of the run.</param>
 /// <param name="Validation">Validation metrics, when the step evaluated.</param>
 /// <param name="SkippedSteps">Steps of the whole run (resumes included) whose update was skipped for a non-finite loss or gradient.</param>
+/// <param name="RssMegabytes">Resident memory of the process when the record was made, in MiB: flat over a healthy run.</param>
 public sealed record TrainingLogRecord(
     int Step, double Loss, double MaskedLmLoss, double NextSentenceLoss, double LearningRate,
-    double TokensPerSecond, double ElapsedSeconds, double? EtaSeconds, EvaluationMetrics? Validation, int SkippedSteps = 0);
+    double TokensPerSecond, double ElapsedSeconds, double? EtaSeconds, EvaluationMetrics? Validation, int SkippedSteps = 0, double RssMegabytes = 0);

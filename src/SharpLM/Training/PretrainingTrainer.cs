@@ -128,7 +128,7 @@ public sealed class PretrainingTrainer
                 double? eta = _options.MaxTime is { } m ? Math.Max(0, (m - clock.Elapsed).TotalSeconds)
                     : clock.Elapsed.TotalSeconds / Step * (_options.MaxSteps - Step);
                 Logged?.Invoke(new TrainingLogRecord(Step, loss, mlm, nsp, learningRate, tokensSinceLog / Math.Max(seconds, 1e-9),
-                    clock.Elapsed.TotalSeconds, eta, validation, SkippedSteps));
+                    clock.Elapsed.TotalSeconds, eta, validation, SkippedSteps, Math.Round(Environment.WorkingSet / 1048576.0, 1)));
                 tokensSinceLog = 0;
                 logClock.Restart();
             }
