@@ -4,4 +4,4 @@
 # suite runs the same test with 3 kills; KILLS=N changes the count here.
 set -euo pipefail
 cd "$(dirname "$0")/.."
-SHARPLM_KILLS="${KILLS:-20}" dotnet test tests/SharpLM.Tests --filter "FullyQualifiedName~KillResumeTests" --logger "console;verbosity=normal"
+SHARPLM_KILLS="${KILLS:-20}" dotnet test tests/SharpLM.Tests --filter "FullyQualifiedName~KillResumeTests" --logger "console;verbosity=detailed"

@@ -204,7 +204,9 @@ public sealed class PretrainingTrainer
         string root = Path.Combine(_output, "checkpoints");
         string name = $"step-{Step:D7}";
         string final = Path.Combine(root, name), temporary = Path.Combine(root, $".{name}.tmp");
-        if (Directory.Exists(temporary)) Directory.Delete(temporary, recursive: true);
+        // Temporary folders are saves a crash cut short: never complete, never pointed at, only taking space.
+        if (Directory.Exists(root))
+            foreach (string unfinished in Directory.GetDirectories(root, ".step-*.tmp")) Directory.Delete(unfinished, recursive: true);
         try
         {
             HuggingFaceCheckpoint.Save(_model, _model.Config, _vocabulary, temporary, _lowercase);

@@ -1,3 +1,4 @@
+using Xunit.Abstractions;
 using System.Diagnostics;
 using System.Security.Cryptography;
 using System.Text.Json;
@@ -10,7 +11,7 @@ namespace SharpLM.Tests.Cli;
 /// where an uninterrupted run ends. SHARPLM_KILLS sets the number of kills (bench/kill-resume.sh runs 20).
 /// </summary>
 [Collection(GlobalTorchRandomCollection.Name)]
-public class KillResumeTests : IDisposable
+public class KillResumeTests(ITestOutputHelper log) : IDisposable
 {
     private const int Steps = 40;
     private readonly TempFolder _temp = new();
@@ -52,7 +53,10 @@ public class KillResumeTests : IDisposable
             child.WaitForExit();
             killedAt.Add(target);
             // Whatever the moment of the kill, the latest checkpoint is a complete one.
-            if (Checkpoint(killed) is string latest) CheckpointManifest.Verify(latest);
+            string? latest = Checkpoint(killed);
+            if (latest is not null) CheckpointManifest.Verify(latest);
+            bool midSave = Directory.Exists(Path.Combine(killed, "checkpoints")) && Directory.GetDirectories(Path.Combine(killed, "checkpoints"), ".step-*").Length > 0;
+            log.WriteLine($"kill {kill + 1}: once step {target} was logged; latest {(latest is null ? "none" : Path.GetFileName(latest))}{(midSave ? "; killed inside a checkpoint save" : "")}");
         }
         using (var last = ChildProcessCli.Start(Arguments(killed)))
         {
