@@ -115,7 +115,7 @@ public class ModelCommandsTests : IDisposable
         config.Save(Path.Combine(directory, "config.json"));
         string weights = Path.Combine(directory, "model.safetensors");
         File.WriteAllBytes(weights, File.ReadAllBytes(weights)[..1000]);
-        CliRun.Of("embed", "--model", directory, "hello").AssertFailsNaming(weights, "cannot read the weights");
+        CliRun.Of("embed", "--model", directory, "hello").AssertFailsNaming(weights, "(truncated?)");
         CliRun.Of("embed", "--model", _temp.Of("nope"), "hello").AssertFailsNaming(_temp.Of("nope"), "not found");
 
         // An input that is a folder, not a file.
