@@ -1,3 +1,4 @@
+using System.Runtime.InteropServices;
 using System.Text;
 
 namespace SharpLM;
@@ -38,6 +39,7 @@ public static class AtomicFile
                 stream.Flush(flushToDisk: true);
             }
             File.Move(temp, full, overwrite: true);
+            SyncFolder(folder);
         }
         catch (Exception e)
         {
@@ -61,4 +63,27 @@ public static class AtomicFile
             "the file is too large for the file system or the process's file-size limit",
         _ => null,
     };
+
+    /// <summary>
+    /// Flushes a folder's entries to disk, so that a rename in it survives a power cut as well as a crash
+    /// (on Linux; elsewhere, and where the file system refuses, the rename is left to the OS).
+    /// </summary>
+    public static void SyncFolder(string folder)
+    {
+        if (!OperatingSystem.IsLinux()) return;
+        const int ReadOnlyDirectory = 0x10000; // O_RDONLY | O_DIRECTORY on Linux
+        int descriptor = open(folder, ReadOnlyDirectory);
+        if (descriptor < 0) return;
+        fsync(descriptor);
+        close(descriptor);
+    }
+
+    [DllImport("libc", SetLastError = true)]
+    private static extern int open([MarshalAs(UnmanagedType.LPUTF8Str)] string path, int flags);
+
+    [DllImport("libc")]
+    private static extern int fsync(int descriptor);
+
+    [DllImport("libc")]
+    private static extern int close(int descriptor);
 }

@@ -225,6 +225,7 @@ public sealed class PretrainingTrainer
         }
         if (Directory.Exists(final)) Directory.Delete(final, recursive: true);
         Directory.Move(temporary, final);
+        AtomicFile.SyncFolder(root);
         // The pointer moves only once the checkpoint is complete: a crash never leaves a half-written latest.
         AtomicFile.WriteAllText(Path.Combine(root, "latest"), name + "\n");
         if (_options.KeepCheckpoints > 0)
