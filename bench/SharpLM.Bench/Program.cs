@@ -7,6 +7,9 @@ return args.FirstOrDefault() switch
     "fertility" => FertilityBenchmark.Run(args[1..]),
     "stages" => StageProfile.Run(args[1..]),
     "minilm" when args.Length == 2 => WriteMiniLm(args[1]),
+    "pretrain-vs-pytorch" => PretrainingStepBenchmark.Compare(args[1..]),
+    "bert-vocab" when args.Length == 2 => PrintPath(BertBaseUncased.WriteVocab(Directory.CreateDirectory(args[1]).FullName)),
+    "pretrain-step" when args.Length == 8 => PretrainingStepBenchmark.Step(args[1..]),
     _ => Usage(),
 };
 
@@ -19,8 +22,14 @@ static int WriteMiniLm(string folder)
     return 0;
 }
 
+static int PrintPath(string path)
+{
+    Console.WriteLine(path);
+    return 0;
+}
+
 static int Usage()
 {
-    Console.Error.WriteLine("usage: SharpLM.Bench tokenize [--rounds N] TEXT_FILE...\n       SharpLM.Bench stages TEXT_FILE...\n       SharpLM.Bench fertility --vocab VOCAB [--vocab VOCAB...] HELD_OUT_FILE...\n       SharpLM.Bench minilm OUTPUT_FOLDER");
+    Console.Error.WriteLine("usage: SharpLM.Bench tokenize [--rounds N] TEXT_FILE...\n       SharpLM.Bench stages TEXT_FILE...\n       SharpLM.Bench fertility --vocab VOCAB [--vocab VOCAB...] HELD_OUT_FILE...\n       SharpLM.Bench minilm OUTPUT_FOLDER\n       SharpLM.Bench bert-vocab OUTPUT_FOLDER\n       SharpLM.Bench pretrain-vs-pytorch [--preset mini] [--batch-size 32] [--seq 128] [--rounds 3] [--steps 8] [--warmup 2] [--threads N] [--work DIR] [--sharplm-only]");
     return 2;
 }

@@ -5,8 +5,15 @@ namespace SharpLM.Cli;
 /// <summary>loss.png of a run: the training loss and the validation masked-LM loss against the step, from metrics.jsonl.</summary>
 public static class LossPlot
 {
-    /// <summary>Draws <paramref name="metricsPaths"/> (one curve pair per run, labelled) into <paramref name="pngPath"/>.</summary>
-    public static void Write(string pngPath, params (string Label, string MetricsPath)[] runs)
+    /// <summary>Draws <paramref name="runs"/> (one curve pair per run, labelled) against the step into <paramref name="pngPath"/>.</summary>
+    public static void Write(string pngPath, params (string Label, string MetricsPath)[] runs) => Write(pngPath, byMinutes: false, validationOnly: false, runs);
+
+    /// <summary>
+    /// Draws <paramref name="runs"/> into <paramref name="pngPath"/>, against the step or against the
+    /// minutes since training started (metrics.jsonl's elapsed_seconds: runs of different speeds compared
+    /// on the same clock), with or without the training curve.
+    /// </summary>
+    public static void Write(string pngPath, bool byMinutes, bool validationOnly, params (string Label, string MetricsPath)[] runs)
     {
         var plot = new ScottPlot.Plot();
         foreach (var (label, metricsPath) in runs)
@@ -19,26 +26,29 @@ public static class LossPlot
             {
                 using var record = JsonDocument.Parse(line);
                 var root = record.RootElement;
-                double step = root.GetProperty("step").GetDouble();
-                steps.Add(step);
+                double x = byMinutes ? root.GetProperty("elapsed_seconds").GetDouble() / 60 : root.GetProperty("step").GetDouble();
+                steps.Add(x);
                 losses.Add(root.GetProperty("masked_lm_loss").GetDouble());
                 if (root.TryGetProperty("validation", out var v) && v.ValueKind == JsonValueKind.Object)
                 {
-                    validationSteps.Add(step);
+                    validationSteps.Add(x);
                     validationLosses.Add(v.GetProperty("masked_lm_loss").GetDouble());
                 }
             }
             if (steps.Count == 0) continue;
-            var train = plot.Add.ScatterLine(steps.ToArray(), losses.ToArray());
-            train.LegendText = $"{label} training MLM loss";
+            if (!validationOnly)
+            {
+                var train = plot.Add.ScatterLine(steps.ToArray(), losses.ToArray());
+                train.LegendText = $"{label} training MLM loss";
+            }
             if (validationSteps.Count > 0)
             {
-                var validation = plot.Add.Scatter(validationSteps.ToArray(), validationLosses.ToArray());
+                var validation = validationOnly ? plot.Add.ScatterLine(validationSteps.ToArray(), validationLosses.ToArray()) : plot.Add.Scatter(validationSteps.ToArray(), validationLosses.ToArray());
                 validation.LegendText = $"{label} validation MLM loss";
                 validation.MarkerSize = 7;
             }
         }
-        plot.XLabel("step");
+        plot.XLabel(byMinutes ? "minutes" : "step");
         plot.YLabel("masked-LM loss");
         plot.ShowLegend(ScottPlot.Alignment.UpperRight);
         string temporary = pngPath + ".tmp.png";

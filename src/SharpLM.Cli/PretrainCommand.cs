@@ -40,10 +40,13 @@ public static class PretrainCommand
         var resume = new Option<bool>("--resume") { Description = "Continue from the latest checkpoint in --output." };
         var logEvery = new Option<int>("--log-every") { DefaultValueFactory = _ => d.LogEvery, Description = "Steps between progress lines and metrics.jsonl records." };
         var keep = new Option<int>("--keep-checkpoints") { DefaultValueFactory = _ => d.KeepCheckpoints, Description = "Checkpoints kept on disk, newest first (0: all)." };
+        var dryRun = new Option<bool>("--dry-run") { Description = "Build the model, time a few steps on the data, print the estimated cost of the run, and stop (nothing is trained or saved)." };
+        var threads = new Option<int>("--threads") { DefaultValueFactory = _ => Environment.ProcessorCount, Description = "CPU threads for tensor work (default: the core count)." };
+        var noGrouping = new Option<bool>("--no-group-by-length") { Description = "Batch examples in plain shuffled order instead of grouping similar lengths (less padding)." };
         var skipNonFinite = new Option<bool>("--skip-nonfinite") { Description = "Skip the update of a step whose loss or gradient is NaN or infinite (counted in metrics) instead of stopping." };
         var command = new Command("pretrain", "Pretrain a BERT (masked LM + next-sentence prediction); no arguments: a tiny model on the embedded corpus for 3 minutes.")
         {
-            config, preset, data, corpus, vocab, output, batchSize, gradAccum, lr, weightDecay, warmup, schedule, maxSteps, maxTime, evalEvery, saveEvery, seed, dynamic, resume, logEvery, keep, skipNonFinite,
+            config, preset, data, corpus, vocab, output, batchSize, gradAccum, lr, weightDecay, warmup, schedule, maxSteps, maxTime, evalEvery, saveEvery, seed, dynamic, resume, logEvery, keep, skipNonFinite, dryRun, threads, noGrouping,
         };
         command.SetAction((parse, cancellation) =>
         {
@@ -61,7 +64,7 @@ public static class PretrainCommand
             var options = new PretrainingOptions(parse.GetValue(batchSize), parse.GetValue(gradAccum), parse.GetValue(lr), parse.GetValue(weightDecay),
                 parse.GetValue(warmup), parse.GetValue(schedule)!, parse.GetValue(maxSteps), budget is null ? null : ParseDuration(budget),
                 parse.GetValue(evalEvery), parse.GetValue(saveEvery), parse.GetValue(logEvery), parse.GetValue(seed), parse.GetValue(dynamic), EvalBatches: 50,
-                SkipNonFinite: parse.GetValue(skipNonFinite), KeepCheckpoints: parse.GetValue(keep)).Validate();
+                SkipNonFinite: parse.GetValue(skipNonFinite), KeepCheckpoints: parse.GetValue(keep), GroupByLength: !parse.GetValue(noGrouping)).Validate();
 
             Directory.CreateDirectory(folder);
             if (dataFolder is null)
@@ -79,20 +82,27 @@ public static class PretrainCommand
             }
             var dataVocabulary = Vocabulary.Load(Path.Combine(dataFolder, "vocab.txt"));
             var dataManifest = PretrainingDataManifest.Load(dataFolder);
-            // A preset trains with the vocabulary projection on masked positions only: the same loss (the
-            // PyTorch parity tests check both) for a fraction of the work. A --config is taken as written.
+            // A preset trains with SharpLM's default recipe (PretrainingRecipe); a --config is taken as written.
             var modelConfig = parse.GetValue(config) is string c ? BertConfig.Load(c)
-                : BertConfig.Preset(parse.GetValue(preset)!, dataVocabulary.Count) with { SparseMaskedLm = true };
+                : PretrainingRecipe.Default(BertConfig.Preset(parse.GetValue(preset)!, dataVocabulary.Count));
             if (modelConfig.VocabSize != dataVocabulary.Count)
                 throw new InvalidInputException($"{parse.GetValue(config)}: vocab_size {modelConfig.VocabSize} differs from the data's vocabulary ({dataVocabulary.Count} tokens).");
             if (modelConfig.MaxPositionEmbeddings < dataManifest.Options.MaxSeqLength)
                 throw new InvalidInputException($"max_position_embeddings {modelConfig.MaxPositionEmbeddings} is shorter than the data's examples ({dataManifest.Options.MaxSeqLength}).");
 
+            if (parse.GetValue(threads) < 1) throw new InvalidInputException($"--threads {parse.GetValue(threads)}: must be at least 1.");
+            TorchSharp.torch.set_num_threads(parse.GetValue(threads));
             TorchSharp.torch.random.manual_seed(options.Seed);
             using var model = new BertForPreTraining(modelConfig);
-            using var train = new PretrainingBatches(dataFolder, "train", dataVocabulary, options.Seed, options.DynamicMasking);
+            using var train = new PretrainingBatches(dataFolder, "train", dataVocabulary, options.Seed, options.DynamicMasking,
+                options.GroupByLength ? options.BatchSize : 0);
             using var validation = new PretrainingBatches(dataFolder, "validation", dataVocabulary, options.Seed);
             var trainer = new PretrainingTrainer(model, train, validation, options, dataVocabulary, dataManifest.Lowercase, folder);
+            if (parse.GetValue(dryRun))
+            {
+                context.Output.WriteLine(DryRun(trainer, model, modelConfig, options, train.Count, parse.GetValue(threads), context));
+                return Task.FromResult(0);
+            }
             string metricsPath = Path.Combine(folder, "metrics.jsonl");
             if (parse.GetValue(resume) && PretrainingTrainer.LatestCheckpoint(folder) is string checkpoint)
             {
@@ -118,6 +128,24 @@ public static class PretrainCommand
             return Task.FromResult(0);
         });
         return command;
+    }
+
+    // Times a few steps and turns them into the cost of the whole run; evaluations and checkpoints come on top.
+    private static string DryRun(PretrainingTrainer trainer, BertForPreTraining model, BertConfig config, PretrainingOptions options, long examples, int threads, CommandContext context)
+    {
+        var measured = trainer.MeasureThroughput();
+        double steps = options.MaxTime is { } t ? Math.Min(options.MaxSteps, t.TotalSeconds / measured.SecondsPerStep) : options.MaxSteps;
+        double seconds = options.MaxTime is { } budget ? Math.Min(budget.TotalSeconds, options.MaxSteps * measured.SecondsPerStep) : steps * measured.SecondsPerStep;
+        double epochs = steps * options.BatchSize * options.GradientAccumulation / Math.Max(1, examples);
+        long parameters = model.parameters().Sum(p => p.numel());
+        context.Error.WriteLine($"dry run: {config.NumHiddenLayers}x{config.HiddenSize} ({parameters:N0} parameters), batch {options.BatchSize}x{options.GradientAccumulation}, {threads} threads: " +
+            $"{measured.SecondsPerStep:F2} s/step, {measured.TokensPerSecond:F0} tokens/s, peak RSS {measured.PeakRssMegabytes:F0} MiB; " +
+            $"{steps:N0} steps take about {TimeSpan.FromSeconds(Math.Round(seconds))} ({epochs:F2} epochs of the data, {steps * measured.TokensPerStep / 1e6:F1}M tokens), plus evaluations and checkpoints.");
+        return JsonSerializer.Serialize(new
+        {
+            parameters, threads, seconds_per_step = measured.SecondsPerStep, tokens_per_second = measured.TokensPerSecond, tokens_per_step = measured.TokensPerStep,
+            peak_rss_megabytes = measured.PeakRssMegabytes, steps = Math.Floor(steps), estimated_seconds = seconds, epochs,
+        });
     }
 
     /// <summary>Parses 90s, 30m, 2h, 1h30m or a TimeSpan (00:30:00).</summary>

@@ -27,6 +27,9 @@ public sealed class PretrainingShardReader : IDisposable
     /// <summary>Examples in the shard.</summary>
     public int Count { get; }
 
+    /// <summary>The token count of example <paramref name="index"/>, read without the rest of its record.</summary>
+    public int LengthOf(int index) => _view.ReadInt32((long)index * _recordBytes);
+
     /// <summary>Example <paramref name="index"/>.</summary>
     public PretrainingExample Read(int index)
     {

@@ -18,3 +18,10 @@ public sealed record EvaluationMetrics(double MaskedLmLoss, double Perplexity, d
 public sealed record TrainingLogRecord(
     int Step, double Loss, double MaskedLmLoss, double NextSentenceLoss, double LearningRate,
     double TokensPerSecond, double ElapsedSeconds, double? EtaSeconds, EvaluationMetrics? Validation, int SkippedSteps = 0, double RssMegabytes = 0);
+
+/// <summary>What a training step costs on this machine (see <see cref="PretrainingTrainer.MeasureThroughput"/>).</summary>
+/// <param name="SecondsPerStep">Wall-clock seconds per optimizer step.</param>
+/// <param name="TokensPerSecond">Real (non-padding) training tokens per second.</param>
+/// <param name="TokensPerStep">Real training tokens per optimizer step.</param>
+/// <param name="PeakRssMegabytes">Peak resident memory of the process so far, in MiB.</param>
+public sealed record ThroughputMeasurement(double SecondsPerStep, double TokensPerSecond, double TokensPerStep, double PeakRssMegabytes);

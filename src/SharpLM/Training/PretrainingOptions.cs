@@ -18,6 +18,7 @@ namespace SharpLM.Training;
 /// <param name="EvalBatches">Validation batches per evaluation (0: all).</param>
 /// <param name="SkipNonFinite">On a NaN or infinite loss or gradient norm, skip that step's update (and count it) instead of stopping.</param>
 /// <param name="KeepCheckpoints">Checkpoints kept on disk, newest first (0: all).</param>
+/// <param name="GroupByLength">Batch examples of similar length together, so that less of each batch is padding.</param>
 public sealed record PretrainingOptions(
     int BatchSize = 32,
     int GradientAccumulation = 1,
@@ -35,7 +36,8 @@ public sealed record PretrainingOptions(
     double MaxGradNorm = 1.0,
     int EvalBatches = 0,
     bool SkipNonFinite = false,
-    int KeepCheckpoints = 3)
+    int KeepCheckpoints = 3,
+    bool GroupByLength = false)
 {
     /// <summary>Checks the settings; the message names the option.</summary>
     public PretrainingOptions Validate()

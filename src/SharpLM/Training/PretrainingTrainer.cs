@@ -128,7 +128,7 @@ public sealed class PretrainingTrainer
                 double? eta = _options.MaxTime is { } m ? Math.Max(0, (m - clock.Elapsed).TotalSeconds)
                     : clock.Elapsed.TotalSeconds / Step * (_options.MaxSteps - Step);
                 Logged?.Invoke(new TrainingLogRecord(Step, loss, mlm, nsp, learningRate, tokensSinceLog / Math.Max(seconds, 1e-9),
-                    clock.Elapsed.TotalSeconds, eta, validation, SkippedSteps, Math.Round(Environment.WorkingSet / 1048576.0, 1)));
+                    clock.Elapsed.TotalSeconds, eta, validation, SkippedSteps, Math.Round(ProcessMemory.ResidentMegabytes, 1)));
                 tokensSinceLog = 0;
                 logClock.Restart();
             }
@@ -146,30 +146,46 @@ public sealed class PretrainingTrainer
         using var scope = NewDisposeScope();
         // Dropout draws from a generator seeded by the step, so a resumed run drops the same units.
         random.manual_seed(StableSeed.Of(_options.Seed, Step, 1));
-        foreach (var group in _optimizer.ParamGroups) group.LearningRate = learningRate;
-        _optimizer.zero_grad();
-
         var batches = new List<PretrainingBatch>();
         for (int k = 0; k < _options.GradientAccumulation; k++)
             batches.Add(_train.TrainingBatch(DataPosition + (long)k * _options.BatchSize, _options.BatchSize));
+        try
+        {
+            var result = TrainOn(batches, learningRate);
+            DataPosition += (long)_options.GradientAccumulation * _options.BatchSize;
+            return result;
+        }
+        finally { foreach (var batch in batches) batch.Dispose(); }
+    }
+
+    /// <summary>
+    /// One optimizer step on <paramref name="batches"/>, the micro-batches of the step: forward and
+    /// backward on each, the masked-LM loss normalised by the masked tokens of all of them, clipping,
+    /// then AdamW at <paramref name="learningRate"/>. A non-finite loss or gradient norm stops with a
+    /// message (or, with <see cref="PretrainingOptions.SkipNonFinite"/>, drops the update). It does not
+    /// move <see cref="Step"/> or the data position: the benchmarks call it on a fixed batch.
+    /// </summary>
+    /// <returns>The step's loss, its masked-LM and NSP parts, and the real (non-padding) tokens it trained on.</returns>
+    public (double Loss, double MaskedLm, double NextSentence, long Tokens) TrainOn(IReadOnlyList<PretrainingBatch> batches, double learningRate)
+    {
+        using var scope = NewDisposeScope();
+        foreach (var group in _optimizer.ParamGroups) group.LearningRate = learningRate;
+        _optimizer.zero_grad();
         long masked = batches.Sum(b => (long)b.MaskedCount), examples = batches.Sum(b => (long)b.Examples);
         double mlmTotal = 0, nspTotal = 0;
         long tokens = 0;
         foreach (var batch in batches)
         {
-            using (batch)
-            {
-                var (mlmLogits, nspLogits) = _model.PretrainingLogits(batch.InputIds, batch.TokenTypeIds, batch.AttentionMask, batch.MaskedPositions);
-                // Sums over the micro-batch, divided by the counts of the whole step: accumulation changes nothing.
-                var mlm = nn.functional.cross_entropy(mlmLogits, batch.MaskedLabels, reduction: nn.Reduction.Sum) / Math.Max(masked, 1);
-                var nsp = nn.functional.cross_entropy(nspLogits, batch.NextSentenceLabels, reduction: nn.Reduction.Sum) / examples;
-                var loss = mlm + nsp;
-                if (LossFactorForTests?.Invoke(Step) is double factor) loss *= factor;
-                loss.backward();
-                mlmTotal += mlm.item<float>() * (LossFactorForTests?.Invoke(Step) ?? 1);
-                nspTotal += nsp.item<float>() * (LossFactorForTests?.Invoke(Step) ?? 1);
-                tokens += batch.Tokens;
-            }
+            var (mlmLogits, nspLogits) = _model.PretrainingLogits(batch.InputIds, batch.TokenTypeIds, batch.AttentionMask, batch.MaskedPositions);
+            // Sums over the micro-batch, divided by the counts of the whole step: accumulation changes nothing.
+            var mlm = nn.functional.cross_entropy(mlmLogits, batch.MaskedLabels, reduction: nn.Reduction.Sum) / Math.Max(masked, 1);
+            var nsp = nn.functional.cross_entropy(nspLogits, batch.NextSentenceLabels, reduction: nn.Reduction.Sum) / examples;
+            var loss = mlm + nsp;
+            if (LossFactorForTests?.Invoke(Step) is double factor) loss *= factor;
+            loss.backward();
+            mlmTotal += mlm.item<float>() * (LossFactorForTests?.Invoke(Step) ?? 1);
+            nspTotal += nsp.item<float>() * (LossFactorForTests?.Invoke(Step) ?? 1);
+            tokens += batch.Tokens;
         }
         double total = mlmTotal + nspTotal;
         // The norm is checked as well as the loss: a finite loss can still back-propagate an overflow.
@@ -187,8 +203,34 @@ public sealed class PretrainingTrainer
             SkippedSteps++;
         }
         else _optimizer.step();
-        DataPosition += (long)_options.GradientAccumulation * _options.BatchSize;
         return (total, mlmTotal, nspTotal, tokens);
+    }
+
+    /// <summary>
+    /// Times <paramref name="timedSteps"/> training steps on the run's first batches, after
+    /// <paramref name="warmupSteps"/> untimed ones: what a step costs on this machine, for
+    /// <c>pretrain --dry-run</c>. The steps change the model and optimizer (nothing is saved); the step
+    /// counter and data position are put back.
+    /// </summary>
+    public ThroughputMeasurement MeasureThroughput(int warmupSteps = 2, int timedSteps = 5)
+    {
+        int step = Step;
+        long position = DataPosition;
+        _model.train();
+        try
+        {
+            for (int i = 0; i < warmupSteps; i++) { TrainStep(_options.LearningRate); Step++; }
+            var clock = Stopwatch.StartNew();
+            long tokens = 0;
+            for (int i = 0; i < timedSteps; i++) { tokens += TrainStep(_options.LearningRate).Tokens; Step++; }
+            double seconds = clock.Elapsed.TotalSeconds;
+            return new ThroughputMeasurement(seconds / timedSteps, tokens / seconds, (double)tokens / timedSteps, ProcessMemory.PeakResidentMegabytes);
+        }
+        finally
+        {
+            Step = step;
+            DataPosition = position;
+        }
     }
 
     /// <summary>Masked-LM loss, perplexity, masked-LM accuracy and NSP accuracy of <paramref name="data"/> (in stored order).</summary>

@@ -86,4 +86,49 @@ public class PretrainCommandTests : IDisposable
         Assert.Equal(TimeSpan.FromSeconds(90), SharpLM.Cli.PretrainCommand.ParseDuration("90s"));
         Assert.Equal(TimeSpan.FromMinutes(2), SharpLM.Cli.PretrainCommand.ParseDuration("00:02:00"));
     }
+
+    [Fact]
+    public void Dry_run_times_real_steps_and_estimates_the_run_without_training_or_saving()
+    {
+        var (data, config) = TestData.TinyPretrainingRun(_temp);
+        string run = _temp.Of("run");
+        var dry = CliRun.Of("pretrain", "--data", data, "--config", config, "--output", run, "--batch-size", "8", "--max-steps", "1000", "--dry-run", "--threads", "1");
+        Assert.True(dry.ExitCode == 0, dry.Error);
+        var estimate = JsonDocument.Parse(dry.Output).RootElement;
+        double perStep = estimate.GetProperty("seconds_per_step").GetDouble();
+        Assert.True(perStep > 0);
+        Assert.Equal(1000, estimate.GetProperty("steps").GetDouble());
+        Assert.Equal(1000 * perStep, estimate.GetProperty("estimated_seconds").GetDouble(), 6);
+        Assert.Equal(1, estimate.GetProperty("threads").GetInt32());
+        Assert.InRange(estimate.GetProperty("tokens_per_step").GetDouble(), 8 * 10, 8 * 64);
+        Assert.Contains("1,000 steps take about", dry.Error);
+        Assert.False(File.Exists(Path.Combine(run, "metrics.jsonl")));
+        Assert.False(Directory.Exists(Path.Combine(run, "checkpoints")));
+        Assert.False(Directory.Exists(Path.Combine(run, "model")));
+
+        // With a time budget, the estimate is the number of steps that fit in it.
+        var budget = CliRun.Of("pretrain", "--data", data, "--config", config, "--output", run, "--batch-size", "8", "--max-time", "10m", "--dry-run");
+        Assert.True(budget.ExitCode == 0, budget.Error);
+        var timed = JsonDocument.Parse(budget.Output).RootElement;
+        Assert.Equal(600, timed.GetProperty("estimated_seconds").GetDouble(), 6);
+        Assert.Equal(Math.Floor(600 / timed.GetProperty("seconds_per_step").GetDouble()), timed.GetProperty("steps").GetDouble());
+    }
+
+    [Fact]
+    public void Plot_draws_runs_against_steps_or_against_minutes()
+    {
+        var (data, config) = TestData.TinyPretrainingRun(_temp);
+        foreach (string seed in new[] { "1", "2" })
+            Assert.Equal(0, CliRun.Of("pretrain", "--data", data, "--config", config, "--output", _temp.Of("run" + seed), "--batch-size", "4",
+                "--max-steps", "4", "--eval-every", "2", "--log-every", "1", "--seed", seed).ExitCode);
+        foreach (string[] extra in new[] { Array.Empty<string>(), ["--x", "minutes", "--validation-only"] })
+        {
+            string png = _temp.Of($"plot{extra.Length}.png");
+            var plot = CliRun.Of(["plot", "--run", _temp.Of("run1"), _temp.Of("run2"), "--output", png, .. extra]);
+            Assert.True(plot.ExitCode == 0, plot.Error);
+            Assert.True(new FileInfo(png).Length > 1000);
+        }
+        Assert.NotEqual(File.ReadAllBytes(_temp.Of("plot0.png")), File.ReadAllBytes(_temp.Of("plot3.png")));
+        Assert.Equal(2, CliRun.Of("plot", "--run", _temp.Of("run1"), "--output", _temp.Of("x.png"), "--x", "hours").ExitCode);
+    }
 }
