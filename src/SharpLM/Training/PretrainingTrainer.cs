@@ -172,6 +172,7 @@ public sealed class PretrainingTrainer
         foreach (var group in _optimizer.ParamGroups) group.LearningRate = learningRate;
         _optimizer.zero_grad();
         long masked = batches.Sum(b => (long)b.MaskedCount), examples = batches.Sum(b => (long)b.Examples);
+        double factor = LossFactorForTests?.Invoke(Step) ?? 1;
         double mlmTotal = 0, nspTotal = 0;
         long tokens = 0;
         foreach (var batch in batches)
@@ -180,11 +181,10 @@ public sealed class PretrainingTrainer
             // Sums over the micro-batch, divided by the counts of the whole step: accumulation changes nothing.
             var mlm = nn.functional.cross_entropy(mlmLogits, batch.MaskedLabels, reduction: nn.Reduction.Sum) / Math.Max(masked, 1);
             var nsp = nn.functional.cross_entropy(nspLogits, batch.NextSentenceLabels, reduction: nn.Reduction.Sum) / examples;
-            var loss = mlm + nsp;
-            if (LossFactorForTests?.Invoke(Step) is double factor) loss *= factor;
+            var loss = factor == 1 ? mlm + nsp : (mlm + nsp) * factor;
             loss.backward();
-            mlmTotal += mlm.item<float>() * (LossFactorForTests?.Invoke(Step) ?? 1);
-            nspTotal += nsp.item<float>() * (LossFactorForTests?.Invoke(Step) ?? 1);
+            mlmTotal += mlm.item<float>() * factor;
+            nspTotal += nsp.item<float>() * factor;
             tokens += batch.Tokens;
         }
         double total = mlmTotal + nspTotal;
