@@ -6,17 +6,7 @@
 # 2. Cost by model size and sequence length: `sharplm pretrain --dry-run` (real steps on real batches of
 #    the default recipe) for tiny, mini and small, on data prepared with max lengths 128 and 512.
 # Needs: the .NET 10 SDK, Debian's python3-torch and libopenblas0-pthread (installed if missing, as root).
-set -euo pipefail
-cd "$(dirname "$0")/.."
-work="${BENCH_WORK:-$(mktemp -d)}"
-mkdir -p "$work"
-if ! dpkg-query -W -f='${Status}' python3-torch libopenblas0-pthread 2>/dev/null | grep -c "ok installed" | grep -q 2; then
-  apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq python3-torch libopenblas0-pthread >/dev/null
-fi
-dotnet build -c Release bench/SharpLM.Bench >/dev/null
-dotnet build -c Release src/SharpLM.Cli >/dev/null
-bench="dotnet bench/SharpLM.Bench/bin/Release/net10.0/linux-x64/SharpLM.Bench.dll"
-sharplm="dotnet src/SharpLM.Cli/bin/Release/net10.0/linux-x64/SharpLM.Cli.dll"
+. "$(dirname "$0")/prelude.sh" python3-torch libopenblas0-pthread
 
 echo "## Pretraining step: SharpLM vs PyTorch 1.13 eager"
 $bench pretrain-vs-pytorch --preset mini --batch-size 32 --seq 128 --rounds 3 --steps 8 --warmup 2 --work "$work/step"

@@ -3,18 +3,7 @@
 # Microsoft.ML.Tokenizers and Hugging Face tokenizers (Rust); vocabulary training time and peak memory
 # on about 40 MB of text; fertility of a trained vocabulary against bert-base-uncased on held-out text.
 # Needs: the .NET 10 SDK, npm, and Debian's dict-gcide and time packages (installed if missing, as root).
-set -euo pipefail
-cd "$(dirname "$0")/.."
-work="${BENCH_WORK:-$(mktemp -d)}"
-mkdir -p "$work"
-
-if [ ! -f /usr/share/dictd/gcide.dict.dz ] || [ ! -x /usr/bin/time ]; then
-  apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq dict-gcide time >/dev/null
-fi
-dotnet build -c Release bench/SharpLM.Bench >/dev/null
-dotnet build -c Release src/SharpLM.Cli >/dev/null
-bench="dotnet bench/SharpLM.Bench/bin/Release/net10.0/linux-x64/SharpLM.Bench.dll"
-sharplm="dotnet src/SharpLM.Cli/bin/Release/net10.0/linux-x64/SharpLM.Cli.dll"
+. "$(dirname "$0")/prelude.sh" dict-gcide time
 
 echo "## Tokenisation throughput (default corpus, bert-base-uncased vocab)"
 $bench tokenize --rounds 7 data/corpus/sotu-1961-2018.txt data/corpus/tang-poems.txt

@@ -6,18 +6,8 @@
 # by elapsed time. One after the other, never together. Writes both metrics.jsonl files and one plot of
 # validation masked-LM loss against minutes.
 # Needs: the .NET 10 SDK, Debian's python3-torch and libopenblas0-pthread (installed if missing, as root).
-set -euo pipefail
-cd "$(dirname "$0")/.."
 minutes="${MINUTES:-30}"
-work="${BENCH_WORK:-$(mktemp -d)}"
-mkdir -p "$work"
-if ! dpkg-query -W -f='${Status}' python3-torch libopenblas0-pthread 2>/dev/null | grep -c "ok installed" | grep -q 2; then
-  apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq python3-torch libopenblas0-pthread >/dev/null
-fi
-dotnet build -c Release bench/SharpLM.Bench >/dev/null
-dotnet build -c Release src/SharpLM.Cli >/dev/null
-bench="dotnet bench/SharpLM.Bench/bin/Release/net10.0/linux-x64/SharpLM.Bench.dll"
-sharplm="dotnet src/SharpLM.Cli/bin/Release/net10.0/linux-x64/SharpLM.Cli.dll"
+. "$(dirname "$0")/prelude.sh" python3-torch libopenblas0-pthread
 
 vocab=$($bench bert-vocab "$work")
 [ -f "$work/data/manifest.json" ] || $sharplm data prepare --corpus data/corpus --vocab "$vocab" --output "$work/data" --max-seq-length 128 --seed 1
