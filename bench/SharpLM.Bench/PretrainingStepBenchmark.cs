@@ -92,8 +92,8 @@ public static class PretrainingStepBenchmark
             var mine = results[contender];
             var twin = contenders.FirstOrDefault(c => c.Framework == "PyTorch" && c.Recipe == contender.Recipe && c != contender);
             string Ratio(Contender? other) => other is null || other == contender ? "" :
-                $"{Median(mine.Zip(results[other], (a, b) => a.TokensPerSecond / b.TokensPerSecond)):F2}x speed, {Median(mine.Zip(results[other], (a, b) => a.PeakRssMb / b.PeakRssMb)):F2}x RSS";
-            Console.WriteLine($"| {contender.Name} | {Median(mine.Select(r => r.TokensPerSecond)):F0} | {Median(mine.Select(r => r.PeakRssMb)):F0} | {Ratio(twin)} | {Ratio(torchHf)} |");
+                $"{Median.Of(mine.Zip(results[other], (a, b) => a.TokensPerSecond / b.TokensPerSecond)):F2}x speed, {Median.Of(mine.Zip(results[other], (a, b) => a.PeakRssMb / b.PeakRssMb)):F2}x RSS";
+            Console.WriteLine($"| {contender.Name} | {Median.Of(mine.Select(r => r.TokensPerSecond)):F0} | {Median.Of(mine.Select(r => r.PeakRssMb)):F0} | {Ratio(twin)} | {Ratio(torchHf)} |");
         }
         return 0;
     }
@@ -183,12 +183,6 @@ public static class PretrainingStepBenchmark
             ["input_ids"] = batch.InputIds, ["token_type_ids"] = batch.TokenTypeIds, ["attention_mask"] = batch.AttentionMask,
             ["mlm_labels"] = labels, ["nsp_labels"] = batch.NextSentenceLabels,
         });
-    }
-
-    private static double Median(IEnumerable<double> values)
-    {
-        var sorted = values.Order().ToList();
-        return sorted.Count % 2 == 1 ? sorted[sorted.Count / 2] : (sorted[sorted.Count / 2 - 1] + sorted[sorted.Count / 2]) / 2;
     }
 
     private static string Option(string[] args, string name, string fallback)

@@ -77,9 +77,9 @@ internal static class TokenizeBenchmark
             var sharpLm = seconds["SharpLM"];
             foreach (var c in contenders)
             {
-                double s = Median(seconds[c.Name]);
+                double s = Median.Of(seconds[c.Name]);
                 var ratios = seconds[c.Name].Zip(sharpLm, (theirs, mine) => theirs / mine).ToList();
-                string relative = c.Name == "SharpLM" ? "" : $"{Median(ratios):F2}x ({ratios.Min():F2}-{ratios.Max():F2})";
+                string relative = c.Name == "SharpLM" ? "" : $"{Median.Of(ratios):F2}x ({ratios.Min():F2}-{ratios.Max():F2})";
                 Console.WriteLine($"| {c.Name} | {threads} | {bytes / 1e6 / s:F1} | {tokens / 1e6 / s:F2} | {relative} |");
             }
         }
@@ -105,11 +105,5 @@ internal static class TokenizeBenchmark
             workers.ForEach(w => w.Join());
         }
         return clock.Elapsed.TotalSeconds;
-    }
-
-    private static double Median(List<double> values)
-    {
-        var sorted = values.Order().ToList();
-        return sorted[sorted.Count / 2];
     }
 }
