@@ -43,7 +43,7 @@ public static class PretrainingStepBenchmark
         var vocabulary = Vocabulary.Load(Path.Combine(data, "vocab.txt"));
         var hf = BertConfig.Preset(preset, vocabulary.Count) with { MaxPositionEmbeddings = Math.Max(512, seq) };
         var sparse = hf with { SparseMaskedLm = true };
-        var recipe = PretrainingRecipe.Default(hf);
+        var recipe = PretrainingRecipe.Default.Model(hf);
         string weights = Path.Combine(work, $"{preset}-weights.safetensors"), batch = Path.Combine(work, $"batch-{batchSize}x{seq}.safetensors");
         WriteWeights(hf, weights);
         WriteBatch(data, vocabulary, batchSize, batch);

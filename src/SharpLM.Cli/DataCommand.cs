@@ -22,19 +22,20 @@ public static class DataCommand
         var maskedLmProb = new Option<double>("--masked-lm-prob") { DefaultValueFactory = _ => defaults.MaskedLmProb, Description = "Share of tokens to predict." };
         var maxPredictions = new Option<int>("--max-predictions") { DefaultValueFactory = _ => defaults.MaxPredictions, Description = "Most masked positions per example." };
         var wholeWord = new Option<bool>("--whole-word-mask") { Description = "Mask every piece of a chosen word." };
-        var noNsp = new Option<bool>("--no-nsp") { Description = "Single segments, no next-sentence labels." };
+        var noNsp = new Option<bool>("--no-nsp") { Description = "Single segments packed to the full length across sentences, no next-sentence labels." };
+        var maskTokenShare = new Option<double>("--mask-token-share") { DefaultValueFactory = _ => defaults.MaskTokenShare, Description = "Share of predicted positions shown as [MASK] (0.8: BERT's 80/10/10; 1: all [MASK])." };
         var validation = new Option<double>("--validation-fraction") { DefaultValueFactory = _ => defaults.ValidationFraction, Description = "Share of documents held out." };
         var seed = new Option<int>("--seed") { DefaultValueFactory = _ => defaults.Seed, Description = "Seed of every random choice." };
         var buffer = new Option<int>("--buffer-tokens") { DefaultValueFactory = _ => defaults.BufferTokens, Description = "Tokens held in memory at once (pairs and shuffles happen within)." };
         var prepare = new Command("prepare", "Cut a corpus into masked NSP examples (Google's create_pretraining_data.py semantics) in memory-mappable shards.")
         {
-            corpus, vocab, output, cased, maxSeqLength, dupeFactor, shortSeqProb, maskedLmProb, maxPredictions, wholeWord, noNsp, validation, seed, buffer,
+            corpus, vocab, output, cased, maxSeqLength, dupeFactor, shortSeqProb, maskedLmProb, maxPredictions, wholeWord, noNsp, maskTokenShare, validation, seed, buffer,
         };
         prepare.SetAction(parse =>
         {
             var options = new PretrainingDataOptions(parse.GetValue(maxSeqLength), parse.GetValue(dupeFactor), parse.GetValue(shortSeqProb),
                 parse.GetValue(maskedLmProb), parse.GetValue(maxPredictions), parse.GetValue(wholeWord), !parse.GetValue(noNsp),
-                parse.GetValue(validation), parse.GetValue(seed), parse.GetValue(buffer));
+                parse.GetValue(validation), parse.GetValue(seed), parse.GetValue(buffer), MaskTokenShare: parse.GetValue(maskTokenShare));
             var tokenizer = new BertTokenizer(Vocabulary.Load(parse.GetValue(vocab)!), lowercase: !parse.GetValue(cased));
             var writer = new PretrainingDataWriter(tokenizer, options);
             var clock = Stopwatch.StartNew();

@@ -16,23 +16,44 @@ public static class EvalCommand
         var model = new Option<string>("--model") { Description = "Model folder with pretraining heads.", Required = true };
         var data = new Option<string?>("--data") { Description = "A prepared-data folder: its validation split is evaluated." };
         var corpus = new Option<string[]>("--corpus") { Description = "Raw text files or folders, prepared with the model's vocabulary (seed 12345, one pass) and evaluated whole.", AllowMultipleArgumentsPerToken = true };
+        var noNsp = new Option<bool>("--no-nsp") { Description = "With --corpus: cut the text into single packed segments (as data prepare --no-nsp) instead of sentence pairs." };
+        var cloze = new Option<string?>("--cloze") { Description = "A cloze probe (one '[MASK] text<TAB>answer' per line): top-1 and top-k hit rates of the answers that are one token." };
+        var topK = new Option<int>("--top-k") { DefaultValueFactory = _ => 10, Description = "k of the cloze top-k hit rate." };
         var batchSize = new Option<int>("--batch-size") { DefaultValueFactory = _ => 32, Description = "Examples per batch." };
-        var command = new Command("eval", "Evaluate a pretrained model: {\"mlm_loss\", \"perplexity\", \"mlm_accuracy\", \"nsp_loss\", \"nsp_accuracy\", \"examples\"}.")
+        var command = new Command("eval", "Evaluate a pretrained model: {\"mlm_loss\", \"perplexity\", \"mlm_accuracy\", \"unk_label_share\", \"known_mlm_loss\", \"known_mlm_accuracy\", \"nsp_loss\", \"nsp_accuracy\", \"examples\"}.")
         {
-            model, data, corpus, batchSize,
+            model, data, corpus, noNsp, cloze, topK, batchSize,
         };
         command.SetAction(parse =>
         {
             string directory = parse.GetValue(model)!;
             string? dataFolder = parse.GetValue(data);
             string[] corpusPaths = parse.GetValue(corpus) ?? [];
-            if ((dataFolder is null) == (corpusPaths.Length == 0)) throw new InvalidInputException("eval: give either --data DIR or --corpus PATH... (one of them).");
+            string? clozePath = parse.GetValue(cloze);
+            if (dataFolder is not null && corpusPaths.Length > 0) throw new InvalidInputException("eval: give --data DIR or --corpus PATH..., not both.");
+            if (dataFolder is null && corpusPaths.Length == 0 && clozePath is null) throw new InvalidInputException("eval: give --data DIR, --corpus PATH... or --cloze FILE.");
+            if (parse.GetValue(topK) < 1) throw new InvalidInputException($"--top-k {parse.GetValue(topK)}: must be at least 1.");
+            var questions = clozePath is null ? null : ClozeEvaluation.Read(clozePath);
             var config = BertConfig.Load(directory);
             using var bert = new BertForPreTraining(config);
             var report = HuggingFaceCheckpoint.LoadDirectory(bert, config, directory);
             if (report.Missing.Count > 0) throw new InvalidInputException($"{directory}: the checkpoint lacks {report.Missing.Count} weights (first: {report.Missing[0]}); eval needs the pretraining heads.");
             bert.eval();
             var tokenizer = HuggingFaceCheckpoint.LoadTokenizer(directory);
+            var result = new Dictionary<string, object?>();
+            if (questions is not null)
+            {
+                var probe = ClozeEvaluation.Run(bert, tokenizer, questions, parse.GetValue(topK), parse.GetValue(batchSize));
+                result["cloze_top1"] = probe.Top1;
+                result[$"cloze_top{probe.K}"] = probe.TopK;
+                result["cloze_questions"] = probe.Questions;
+                result["cloze_skipped"] = probe.Skipped;
+            }
+            if (dataFolder is null && corpusPaths.Length == 0)
+            {
+                context.Output.WriteLine(JsonSerializer.Serialize(result));
+                return 0;
+            }
             string? temporary = null;
             string split = "validation";
             try
@@ -40,18 +61,20 @@ public static class EvalCommand
                 if (dataFolder is null)
                 {
                     temporary = dataFolder = Path.Combine(Path.GetTempPath(), $"sharplm-eval-{Environment.ProcessId}-{Guid.NewGuid():N}");
-                    new PretrainingDataWriter(tokenizer, new PretrainingDataOptions(MaxSeqLength: Math.Min(128, config.MaxPositionEmbeddings), DupeFactor: 1, ValidationFraction: 0))
+                    new PretrainingDataWriter(tokenizer, new PretrainingDataOptions(MaxSeqLength: Math.Min(128, config.MaxPositionEmbeddings), DupeFactor: 1, ValidationFraction: 0, NextSentence: !parse.GetValue(noNsp)))
                         .Write(corpusPaths, dataFolder);
                     split = "train";
                 }
                 using var batches = new PretrainingBatches(dataFolder, split, tokenizer.Vocabulary, seed: 0);
                 if (batches.Count == 0) throw new InvalidInputException($"{dataFolder}: the {split} split is empty.");
                 var metrics = Evaluation.Run(bert, batches, parse.GetValue(batchSize));
-                context.Output.WriteLine(JsonSerializer.Serialize(new
+                var masked = new Dictionary<string, object?>
                 {
-                    mlm_loss = metrics.MaskedLmLoss, perplexity = metrics.Perplexity, mlm_accuracy = metrics.MaskedLmAccuracy,
-                    nsp_loss = metrics.NextSentenceLoss, nsp_accuracy = metrics.NextSentenceAccuracy, examples = metrics.Examples,
-                }));
+                    ["mlm_loss"] = metrics.MaskedLmLoss, ["perplexity"] = metrics.Perplexity, ["mlm_accuracy"] = metrics.MaskedLmAccuracy,
+                    ["unk_label_share"] = metrics.UnknownLabelShare, ["known_mlm_loss"] = metrics.KnownMaskedLmLoss, ["known_mlm_accuracy"] = metrics.KnownMaskedLmAccuracy,
+                    ["nsp_loss"] = metrics.NextSentenceLoss, ["nsp_accuracy"] = metrics.NextSentenceAccuracy, ["examples"] = metrics.Examples,
+                };
+                context.Output.WriteLine(JsonSerializer.Serialize(masked.Concat(result).ToDictionary()));
             }
             finally
             {

@@ -20,6 +20,7 @@ public static class PretrainCommand
     {
         var d = new PretrainingOptions();
         var config = new Option<string?>("--config") { Description = "A config.json to train (sizes and options)." };
+        var recipe = new Option<string>("--recipe") { Description = $"Pretraining recipe: {string.Join(", ", PretrainingRecipe.All.Select(r => r.Name))} (options given here win over it).", DefaultValueFactory = _ => PretrainingRecipe.Default.Name };
         var preset = new Option<string>("--preset") { Description = "tiny, mini, small, medium or base (when no --config).", DefaultValueFactory = _ => "tiny" };
         var data = new Option<string?>("--data") { Description = "A folder made by 'sharplm data prepare'." };
         var corpus = new Option<string[]>("--corpus") { Description = "Raw text files or folders, prepared into OUTPUT/data first.", AllowMultipleArgumentsPerToken = true };
@@ -27,9 +28,9 @@ public static class PretrainCommand
         var output = new Option<string>("--output") { Description = "Run folder: checkpoints/, model/, metrics.jsonl.", DefaultValueFactory = _ => Path.Combine("runs", "default") };
         var batchSize = new Option<int>("--batch-size") { DefaultValueFactory = _ => d.BatchSize, Description = "Examples per micro-batch." };
         var gradAccum = new Option<int>("--grad-accum") { DefaultValueFactory = _ => d.GradientAccumulation, Description = "Micro-batches per step." };
-        var lr = new Option<double>("--lr") { DefaultValueFactory = _ => 5e-4, Description = "Peak learning rate." };
+        var lr = new Option<double>("--lr") { Description = "Peak learning rate (default: the recipe's)." };
         var weightDecay = new Option<double>("--weight-decay") { DefaultValueFactory = _ => d.WeightDecay, Description = "AdamW weight decay (weights only)." };
-        var warmup = new Option<int>("--warmup-steps") { DefaultValueFactory = _ => d.WarmupSteps, Description = "Linear warmup steps." };
+        var warmup = new Option<int>("--warmup-steps") { Description = "Linear warmup steps (default: the recipe's)." };
         var schedule = new Option<string>("--schedule") { DefaultValueFactory = _ => d.Schedule, Description = "linear, cosine or constant." };
         var maxSteps = new Option<int>("--max-steps") { DefaultValueFactory = _ => 100_000, Description = "Optimizer steps (a cap when --max-time is given)." };
         var maxTime = new Option<string?>("--max-time") { Description = "Time budget such as 30m, 2h or 90s; the schedule follows elapsed time." };
@@ -43,10 +44,13 @@ public static class PretrainCommand
         var dryRun = new Option<bool>("--dry-run") { Description = "Build the model, time a few steps on the data, print the estimated cost of the run, and stop (nothing is trained or saved)." };
         var threads = new Option<int>("--threads") { DefaultValueFactory = _ => Environment.ProcessorCount, Description = "CPU threads for tensor work (default: the core count)." };
         var noGrouping = new Option<bool>("--no-group-by-length") { Description = "Batch examples in plain shuffled order instead of grouping similar lengths (less padding)." };
+        var beta2 = new Option<double>("--adam-beta2") { Description = "AdamW's second-moment decay (default: the recipe's)." };
+        var epsilon = new Option<double>("--adam-epsilon") { Description = "AdamW's epsilon (default: the recipe's)." };
+        var clip = new Option<double>("--clip") { Description = "Gradient clipping norm (default: the recipe's)." };
         var skipNonFinite = new Option<bool>("--skip-nonfinite") { Description = "Skip the update of a step whose loss or gradient is NaN or infinite (counted in metrics) instead of stopping." };
         var command = new Command("pretrain", "Pretrain a BERT (masked LM + next-sentence prediction); no arguments: a tiny model on the embedded corpus for 3 minutes.")
         {
-            config, preset, data, corpus, vocab, output, batchSize, gradAccum, lr, weightDecay, warmup, schedule, maxSteps, maxTime, evalEvery, saveEvery, seed, dynamic, resume, logEvery, keep, skipNonFinite, dryRun, threads, noGrouping,
+            config, recipe, preset, data, corpus, vocab, output, batchSize, gradAccum, lr, weightDecay, warmup, schedule, maxSteps, maxTime, evalEvery, saveEvery, seed, dynamic, resume, logEvery, keep, skipNonFinite, dryRun, threads, noGrouping, beta2, epsilon, clip,
         };
         command.SetAction((parse, cancellation) =>
         {
@@ -61,10 +65,19 @@ public static class PretrainCommand
                 budget = "3m";
             }
             if (dataFolder is null && corpusPaths.Length == 0) throw new InvalidInputException("pretrain: give --data DIR or --corpus PATH... (or no arguments at all for the default run).");
-            var options = new PretrainingOptions(parse.GetValue(batchSize), parse.GetValue(gradAccum), parse.GetValue(lr), parse.GetValue(weightDecay),
-                parse.GetValue(warmup), parse.GetValue(schedule)!, parse.GetValue(maxSteps), budget is null ? null : ParseDuration(budget),
-                parse.GetValue(evalEvery), parse.GetValue(saveEvery), parse.GetValue(logEvery), parse.GetValue(seed), parse.GetValue(dynamic), EvalBatches: 50,
-                SkipNonFinite: parse.GetValue(skipNonFinite), KeepCheckpoints: parse.GetValue(keep), GroupByLength: !parse.GetValue(noGrouping)).Validate();
+            var chosen = PretrainingRecipe.Named(parse.GetValue(recipe)!);
+            // The recipe's value unless the option was typed.
+            T Pick<T>(Option<T> option, T recipeValue) => parse.GetResult(option) is { Implicit: false } ? parse.GetValue(option)! : recipeValue;
+            var options = chosen.Training with
+            {
+                BatchSize = parse.GetValue(batchSize), GradientAccumulation = parse.GetValue(gradAccum), LearningRate = Pick(lr, chosen.Training.LearningRate),
+                WeightDecay = parse.GetValue(weightDecay), WarmupSteps = Pick(warmup, chosen.Training.WarmupSteps), Schedule = parse.GetValue(schedule)!,
+                MaxSteps = parse.GetValue(maxSteps), MaxTime = budget is null ? null : ParseDuration(budget), EvalEvery = parse.GetValue(evalEvery),
+                SaveEvery = parse.GetValue(saveEvery), LogEvery = parse.GetValue(logEvery), Seed = parse.GetValue(seed), DynamicMasking = parse.GetValue(dynamic),
+                EvalBatches = 50, SkipNonFinite = parse.GetValue(skipNonFinite), KeepCheckpoints = parse.GetValue(keep), GroupByLength = !parse.GetValue(noGrouping),
+                AdamBeta2 = Pick(beta2, chosen.Training.AdamBeta2), AdamEpsilon = Pick(epsilon, chosen.Training.AdamEpsilon), MaxGradNorm = Pick(clip, chosen.Training.MaxGradNorm),
+            };
+            options.Validate();
 
             Directory.CreateDirectory(folder);
             if (dataFolder is null)
@@ -75,16 +88,16 @@ public static class PretrainCommand
                     var vocabulary = parse.GetValue(vocab) is string v ? Vocabulary.Load(v)
                         : VocabCommand.Train(corpusPaths, noArguments ? 8000 : 30522, 2, cased: false, context);
                     if (Directory.Exists(dataFolder)) Directory.Delete(dataFolder, recursive: true); // an unfinished preparation
-                    var writer = new PretrainingDataWriter(new BertTokenizer(vocabulary), new PretrainingDataOptions(Seed: options.Seed));
+                    var writer = new PretrainingDataWriter(new BertTokenizer(vocabulary), chosen.Data with { Seed = options.Seed });
                     var manifest = writer.Write(corpusPaths, dataFolder);
                     context.Error.WriteLine($"prepared {manifest.TrainExamples:N0} training and {manifest.ValidationExamples:N0} validation examples in {dataFolder}");
                 }
             }
             var dataVocabulary = Vocabulary.Load(Path.Combine(dataFolder, "vocab.txt"));
             var dataManifest = PretrainingDataManifest.Load(dataFolder);
-            // A preset trains with SharpLM's default recipe (PretrainingRecipe); a --config is taken as written.
+            // A preset trains with the recipe's model options; a --config is taken as written.
             var modelConfig = parse.GetValue(config) is string c ? BertConfig.Load(c)
-                : PretrainingRecipe.Default(BertConfig.Preset(parse.GetValue(preset)!, dataVocabulary.Count));
+                : chosen.Model(BertConfig.Preset(parse.GetValue(preset)!, dataVocabulary.Count));
             if (modelConfig.VocabSize != dataVocabulary.Count)
                 throw new InvalidInputException($"{parse.GetValue(config)}: vocab_size {modelConfig.VocabSize} differs from the data's vocabulary ({dataVocabulary.Count} tokens).");
             if (modelConfig.MaxPositionEmbeddings < dataManifest.Options.MaxSeqLength)

@@ -33,7 +33,8 @@ public sealed class TrainingLog : IDisposable
         string line = $"step {record.Step,7} | loss {record.Loss:F4} (mlm {record.MaskedLmLoss:F4}, nsp {record.NextSentenceLoss:F4}) | lr {record.LearningRate:E2} | {record.TokensPerSecond,8:F0} tokens/s | ETA {eta}";
         if (record.SkippedSteps > 0) line += $" | skipped {record.SkippedSteps}";
         if (record.Validation is { } v)
-            line += $"\n  validation: mlm loss {v.MaskedLmLoss:F4}, perplexity {v.Perplexity:F2}, mlm accuracy {v.MaskedLmAccuracy:P2}, nsp accuracy {v.NextSentenceAccuracy:P2}";
+            line += $"\n  validation: mlm loss {v.MaskedLmLoss:F4}, perplexity {v.Perplexity:F2}, mlm accuracy {v.MaskedLmAccuracy:P2}; without [UNK] ({v.UnknownLabelShare:P1} of labels): loss {v.KnownMaskedLmLoss:F4}, accuracy {v.KnownMaskedLmAccuracy:P2}" +
+                (v.NextSentenceAccuracy is double nsp ? $"; nsp accuracy {nsp:P2}" : "");
         _progress.WriteLine(line);
     }
 

@@ -9,7 +9,8 @@ public sealed record MaskedPositions(int[] Positions, int[] InputIds, int[] Labe
 /// <summary>
 /// BERT's masking (Google's create_masked_lm_predictions): round(length × probability) positions, at
 /// most max_predictions, never [CLS], [SEP] or [PAD]; each chosen position is [MASK] 80% of the time, a
-/// random token 10%, itself 10%. With whole-word masking, a word's "##" pieces are chosen with it.
+/// random token 10%, itself 10% (or [MASK] a chosen share of the time and the rest split evenly, as
+/// Wettig et al. 2022 and Cramming try with all-[MASK]). With whole-word masking, a word's "##" pieces are chosen with it.
 /// Random replacements are drawn from the non-special tokens (Google's script may draw [CLS] or
 /// [MASK] itself; a model should not learn to expect them inside text).
 /// </summary>
@@ -20,10 +21,17 @@ public sealed class MaskedLmMasking
     private readonly int _maxPredictions;
     private readonly bool _wholeWord;
     private readonly bool[] _continuation;
+    private readonly double _maskTokenShare;
 
     /// <summary>Creates the masking for <paramref name="vocabulary"/>, which needs a [MASK] token.</summary>
-    public MaskedLmMasking(Vocabulary vocabulary, double probability, int maxPredictions, bool wholeWord)
+    /// <param name="vocabulary">The vocabulary of the examples.</param>
+    /// <param name="probability">Share of positions to predict.</param>
+    /// <param name="maxPredictions">Most positions per example.</param>
+    /// <param name="wholeWord">Choose a word's pieces together.</param>
+    /// <param name="maskTokenShare">Share of chosen positions shown as [MASK] (BERT 0.8); the rest are half kept, half a random token.</param>
+    public MaskedLmMasking(Vocabulary vocabulary, double probability, int maxPredictions, bool wholeWord, double maskTokenShare = 0.8)
     {
+        _maskTokenShare = maskTokenShare;
         if (vocabulary.MaskId < 0) throw new InvalidInputException("the vocabulary has no [MASK] token; masked-LM pretraining needs one.");
         _vocabulary = vocabulary;
         _probability = probability;
@@ -53,7 +61,7 @@ public sealed class MaskedLmMasking
             foreach (int position in word)
             {
                 int input;
-                if (random.NextDouble() < 0.8) input = _vocabulary.MaskId;
+                if (random.NextDouble() < _maskTokenShare) input = _vocabulary.MaskId;
                 else if (random.NextDouble() < 0.5) input = ids[position];
                 else input = RandomToken(random);
                 chosen[position] = input;

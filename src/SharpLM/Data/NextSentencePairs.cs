@@ -10,7 +10,9 @@ public sealed record SegmentPair(List<int> A, List<int> B, bool IsRandomNext);
 /// the true continuation or, with probability 0.5 (always when only one sentence was gathered), a run of
 /// sentences from a random other document, chosen in up to 10 attempts, in which case the sentences not
 /// used for A are put back for the next pair; the pair is then trimmed to fit, longest segment first,
-/// from a random end. Without NSP, A takes all gathered sentences and B stays empty.
+/// from a random end. Without NSP (RoBERTa's FULL-SENTENCES within a document, as Cramming packs), the
+/// document's tokens are cut into consecutive segments of the target length and B stays empty: no token
+/// is thrown away and no example is shorter than it must be.
 /// </summary>
 public sealed class NextSentencePairs
 {
@@ -37,9 +39,9 @@ public sealed class NextSentencePairs
     public List<SegmentPair> FromDocument(IReadOnlyList<IReadOnlyList<int[]>> documents, int index)
     {
         var document = documents[index];
+        if (!_nextSentence) return Packed(document);
         var pairs = new List<SegmentPair>();
-        int target = _maxTokens;
-        if (_random.NextDouble() < _shortSeqProb) target = _random.Next(2, _maxTokens + 1);
+        int target = NextTarget();
 
         var chunk = new List<int[]>();
         int chunkLength = 0;
@@ -50,45 +52,59 @@ public sealed class NextSentencePairs
             if (i != document.Count - 1 && chunkLength < target) continue;
             if (chunk.Count > 0)
             {
-                if (!_nextSentence)
+                int aEnd = chunk.Count >= 2 ? _random.Next(1, chunk.Count) : 1;
+                var a = chunk.Take(aEnd).SelectMany(s => s).ToList();
+                var b = new List<int>();
+                bool randomNext = false;
+                if (chunk.Count == 1 || _random.NextDouble() < 0.5)
                 {
-                    var single = chunk.SelectMany(s => s).ToList();
-                    if (single.Count > _maxTokens) single.RemoveRange(_maxTokens, single.Count - _maxTokens);
-                    pairs.Add(new SegmentPair(single, new List<int>(), false));
+                    randomNext = true;
+                    int targetB = target - a.Count;
+                    int other = index;
+                    for (int attempt = 0; attempt < 10 && other == index; attempt++) other = _random.Next(documents.Count);
+                    var source = documents[other];
+                    for (int j = _random.Next(source.Count); j < source.Count; j++)
+                    {
+                        b.AddRange(source[j]);
+                        if (b.Count >= targetB) break;
+                    }
+                    i -= chunk.Count - aEnd; // put the unused sentences back
                 }
                 else
                 {
-                    int aEnd = chunk.Count >= 2 ? _random.Next(1, chunk.Count) : 1;
-                    var a = chunk.Take(aEnd).SelectMany(s => s).ToList();
-                    var b = new List<int>();
-                    bool randomNext = false;
-                    if (chunk.Count == 1 || _random.NextDouble() < 0.5)
-                    {
-                        randomNext = true;
-                        int targetB = target - a.Count;
-                        int other = index;
-                        for (int attempt = 0; attempt < 10 && other == index; attempt++) other = _random.Next(documents.Count);
-                        var source = documents[other];
-                        for (int j = _random.Next(source.Count); j < source.Count; j++)
-                        {
-                            b.AddRange(source[j]);
-                            if (b.Count >= targetB) break;
-                        }
-                        i -= chunk.Count - aEnd; // put the unused sentences back
-                    }
-                    else
-                    {
-                        b = chunk.Skip(aEnd).SelectMany(s => s).ToList();
-                    }
-                    Truncate(a, b);
-                    if (a.Count >= 1 && b.Count >= 1) pairs.Add(new SegmentPair(a, b, randomNext));
+                    b = chunk.Skip(aEnd).SelectMany(s => s).ToList();
                 }
+                Truncate(a, b);
+                if (a.Count >= 1 && b.Count >= 1) pairs.Add(new SegmentPair(a, b, randomNext));
             }
             chunk.Clear();
             chunkLength = 0;
         }
         return pairs;
     }
+
+    // Segments of the target length (a random shorter one with short_seq_prob) that run across sentences.
+    private List<SegmentPair> Packed(IReadOnlyList<int[]> document)
+    {
+        var pairs = new List<SegmentPair>();
+        var segment = new List<int>();
+        int target = NextTarget();
+        foreach (int[] sentence in document)
+        {
+            foreach (int id in sentence)
+            {
+                segment.Add(id);
+                if (segment.Count < target) continue;
+                pairs.Add(new SegmentPair(segment, new List<int>(), false));
+                segment = new List<int>();
+                target = NextTarget();
+            }
+        }
+        if (segment.Count > 0) pairs.Add(new SegmentPair(segment, new List<int>(), false));
+        return pairs;
+    }
+
+    private int NextTarget() => _random.NextDouble() < _shortSeqProb ? _random.Next(2, _maxTokens + 1) : _maxTokens;
 
     private void Truncate(List<int> a, List<int> b)
     {

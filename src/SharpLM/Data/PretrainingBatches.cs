@@ -57,8 +57,9 @@ public sealed class PretrainingBatches : IDisposable
         Count = total;
         _seed = seed;
         _padId = Math.Max(vocabulary.PadId, 0);
+        UnknownId = vocabulary.UnknownId;
         if (dynamicMasking)
-            _dynamicMasking = new MaskedLmMasking(vocabulary, Manifest.Options.MaskedLmProb, Manifest.Options.MaxPredictions, Manifest.Options.WholeWordMask);
+            _dynamicMasking = new MaskedLmMasking(vocabulary, Manifest.Options.MaskedLmProb, Manifest.Options.MaxPredictions, Manifest.Options.WholeWordMask, Manifest.Options.MaskTokenShare);
     }
 
     /// <summary>The data folder's manifest.</summary>
@@ -66,6 +67,12 @@ public sealed class PretrainingBatches : IDisposable
 
     /// <summary>Examples in the split.</summary>
     public long Count { get; }
+
+    /// <summary>Id of [UNK] in the data's vocabulary (-1 if it has none): labels that say little about the language.</summary>
+    public int UnknownId { get; }
+
+    /// <summary>Whether the examples carry next-sentence labels (false for data prepared with --no-nsp).</summary>
+    public bool NextSentence => Manifest.Options.NextSentence;
 
     /// <summary>The training batch that starts at <paramref name="position"/> (examples consumed so far, across epochs).</summary>
     public PretrainingBatch TrainingBatch(long position, int batchSize)

@@ -27,7 +27,7 @@ public sealed class PretrainingDataWriter
         _options = options.Validate();
         _random = new Random(options.Seed);
         _pairs = new NextSentencePairs(options.MaxSeqLength, options.ShortSeqProb, options.NextSentence, _random);
-        _masking = new MaskedLmMasking(tokenizer.Vocabulary, options.MaskedLmProb, options.MaxPredictions, options.WholeWordMask);
+        _masking = new MaskedLmMasking(tokenizer.Vocabulary, options.MaskedLmProb, options.MaxPredictions, options.WholeWordMask, options.MaskTokenShare);
     }
 
     /// <summary>Reports progress: documents read so far and examples written so far.</summary>

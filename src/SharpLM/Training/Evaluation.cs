@@ -4,14 +4,19 @@ using static TorchSharp.torch;
 
 namespace SharpLM.Training;
 
-/// <summary>Evaluates a pretraining model on prepared data: masked-LM loss, perplexity and accuracy, NSP loss and accuracy.</summary>
+/// <summary>
+/// Evaluates a pretraining model on prepared data: masked-LM loss, perplexity and accuracy over all
+/// masked labels and over the labels that are not [UNK], the share of [UNK] labels, and NSP loss and
+/// accuracy where the data has sentence pairs. The [UNK]-free figures are the honest ones: predicting
+/// [UNK] is easy and says nothing about the language.
+/// </summary>
 public static class Evaluation
 {
     /// <summary>Runs <paramref name="model"/> (in eval mode) over <paramref name="data"/>, at most <paramref name="maxBatches"/> batches (0: all).</summary>
     public static EvaluationMetrics Run(BertForPreTraining model, PretrainingBatches data, int batchSize, int maxBatches = 0)
     {
-        double mlmSum = 0, nspSum = 0;
-        long masked = 0, maskedCorrect = 0, examples = 0, nspCorrect = 0;
+        double mlmSum = 0, knownSum = 0, nspSum = 0;
+        long masked = 0, maskedCorrect = 0, known = 0, knownCorrect = 0, examples = 0, nspCorrect = 0;
         int batches = 0;
         using var _ = no_grad();
         foreach (var batch in data.InOrder(batchSize))
@@ -20,10 +25,19 @@ public static class Evaluation
             using (batch)
             {
                 var (mlmLogits, nspLogits) = model.PretrainingLogits(batch.InputIds, batch.TokenTypeIds, batch.AttentionMask, batch.MaskedPositions);
-                mlmSum += nn.functional.cross_entropy(mlmLogits, batch.MaskedLabels, reduction: nn.Reduction.Sum).item<float>();
-                nspSum += nn.functional.cross_entropy(nspLogits, batch.NextSentenceLabels, reduction: nn.Reduction.Sum).item<float>();
-                maskedCorrect += mlmLogits.argmax(-1).eq(batch.MaskedLabels).sum().item<long>();
-                nspCorrect += nspLogits.argmax(-1).eq(batch.NextSentenceLabels).sum().item<long>();
+                var losses = nn.functional.cross_entropy(mlmLogits, batch.MaskedLabels, reduction: nn.Reduction.None);
+                var correct = mlmLogits.argmax(-1).eq(batch.MaskedLabels);
+                var isKnown = batch.MaskedLabels.ne(data.UnknownId);
+                mlmSum += losses.sum().item<float>();
+                maskedCorrect += correct.sum().item<long>();
+                knownSum += losses.masked_select(isKnown).sum().item<float>();
+                knownCorrect += correct.logical_and(isKnown).sum().item<long>();
+                known += isKnown.sum().item<long>();
+                if (data.NextSentence)
+                {
+                    nspSum += nn.functional.cross_entropy(nspLogits, batch.NextSentenceLabels, reduction: nn.Reduction.Sum).item<float>();
+                    nspCorrect += nspLogits.argmax(-1).eq(batch.NextSentenceLabels).sum().item<long>();
+                }
                 masked += batch.MaskedCount;
                 examples += batch.Examples;
             }
@@ -31,6 +45,7 @@ public static class Evaluation
         }
         double mlmLoss = mlmSum / Math.Max(masked, 1);
         return new EvaluationMetrics(mlmLoss, Math.Exp(mlmLoss), (double)maskedCorrect / Math.Max(masked, 1),
-            nspSum / Math.Max(examples, 1), (double)nspCorrect / Math.Max(examples, 1), examples);
+            data.NextSentence ? nspSum / Math.Max(examples, 1) : null, data.NextSentence ? (double)nspCorrect / Math.Max(examples, 1) : null, examples,
+            (double)(masked - known) / Math.Max(masked, 1), knownSum / Math.Max(known, 1), (double)knownCorrect / Math.Max(known, 1));
     }
 }

@@ -1,7 +1,17 @@
 namespace SharpLM.Training;
 
-/// <summary>Masked-LM loss, perplexity (exp of the loss), masked-LM accuracy and NSP accuracy of an evaluation.</summary>
-public sealed record EvaluationMetrics(double MaskedLmLoss, double Perplexity, double MaskedLmAccuracy, double NextSentenceLoss, double NextSentenceAccuracy, long Examples);
+/// <summary>What an evaluation of pretraining data measured (see <see cref="Evaluation"/>).</summary>
+/// <param name="MaskedLmLoss">Mean cross-entropy over every masked label.</param>
+/// <param name="Perplexity">exp of <paramref name="MaskedLmLoss"/>.</param>
+/// <param name="MaskedLmAccuracy">Share of masked labels predicted exactly.</param>
+/// <param name="NextSentenceLoss">NSP cross-entropy, or null when the data has no sentence pairs.</param>
+/// <param name="NextSentenceAccuracy">NSP accuracy, or null when the data has no sentence pairs.</param>
+/// <param name="Examples">Examples evaluated.</param>
+/// <param name="UnknownLabelShare">Share of masked labels that are [UNK].</param>
+/// <param name="KnownMaskedLmLoss">Mean cross-entropy over the masked labels that are not [UNK].</param>
+/// <param name="KnownMaskedLmAccuracy">Accuracy over the masked labels that are not [UNK].</param>
+public sealed record EvaluationMetrics(double MaskedLmLoss, double Perplexity, double MaskedLmAccuracy, double? NextSentenceLoss, double? NextSentenceAccuracy, long Examples,
+    double UnknownLabelShare, double KnownMaskedLmLoss, double KnownMaskedLmAccuracy);
 
 /// <summary>One logged training step: what metrics.jsonl holds per line.</summary>
 /// <param name="Step">Optimizer steps done.</param>

@@ -19,6 +19,8 @@ namespace SharpLM.Training;
 /// <param name="SkipNonFinite">On a NaN or infinite loss or gradient norm, skip that step's update (and count it) instead of stopping.</param>
 /// <param name="KeepCheckpoints">Checkpoints kept on disk, newest first (0: all).</param>
 /// <param name="GroupByLength">Batch examples of similar length together, so that less of each batch is padding.</param>
+/// <param name="AdamBeta2">AdamW's second-moment decay (BERT 0.999; Cramming and RoBERTa 0.98, steadier at high learning rates).</param>
+/// <param name="AdamEpsilon">AdamW's epsilon (BERT 1e-6).</param>
 public sealed record PretrainingOptions(
     int BatchSize = 32,
     int GradientAccumulation = 1,
@@ -37,7 +39,9 @@ public sealed record PretrainingOptions(
     int EvalBatches = 0,
     bool SkipNonFinite = false,
     int KeepCheckpoints = 3,
-    bool GroupByLength = false)
+    bool GroupByLength = false,
+    double AdamBeta2 = 0.999,
+    double AdamEpsilon = 1e-6)
 {
     /// <summary>Checks the settings; the message names the option.</summary>
     public PretrainingOptions Validate()
@@ -51,6 +55,9 @@ public sealed record PretrainingOptions(
         if (MaxSteps < 1) throw new InvalidInputException($"--max-steps {MaxSteps}: must be at least 1.");
         if (MaxTime is { } t && t <= TimeSpan.Zero) throw new InvalidInputException($"--max-time: must be positive.");
         if (KeepCheckpoints < 0) throw new InvalidInputException($"--keep-checkpoints {KeepCheckpoints}: must be zero (keep all) or positive.");
+        if (!(AdamBeta2 >= 0 && AdamBeta2 < 1)) throw new InvalidInputException($"--adam-beta2 {AdamBeta2}: must be in [0, 1).");
+        if (!(AdamEpsilon > 0) || double.IsInfinity(AdamEpsilon)) throw new InvalidInputException($"--adam-epsilon {AdamEpsilon}: must be a positive number.");
+        if (!(MaxGradNorm > 0) || double.IsInfinity(MaxGradNorm)) throw new InvalidInputException($"--clip {MaxGradNorm}: must be a positive number.");
         if (LogEvery < 1) throw new InvalidInputException($"log interval {LogEvery}: must be at least 1.");
         return this;
     }

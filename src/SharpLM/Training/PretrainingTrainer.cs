@@ -44,7 +44,7 @@ public sealed class PretrainingTrainer
         _lowercase = lowercase;
         _output = output;
         _parameters = model.parameters().ToList();
-        _optimizer = AdamWGroups.Create(model, options.LearningRate, 1e-6, options.WeightDecay);
+        _optimizer = AdamWGroups.Create(model, options.LearningRate, options.AdamEpsilon, options.WeightDecay, options.AdamBeta2);
         _schedule = new LearningRateSchedule(options.LearningRate, options.WarmupSteps, options.MaxSteps, options.Schedule);
     }
 
@@ -68,6 +68,9 @@ public sealed class PretrainingTrainer
 
     /// <summary>A test's fault: the loss of each step is multiplied by this (a NaN makes the loss and gradients non-finite).</summary>
     internal Func<int, double>? LossFactorForTests { get; set; }
+
+    /// <summary>A test's hook, called with "evaluation" or "checkpoint" as each starts (a test makes one outlast the time budget).</summary>
+    internal Action<string>? PhaseStartedForTests { get; set; }
 
     /// <summary>The latest checkpoint folder under <paramref name="output"/>, or null.</summary>
     public static string? LatestCheckpoint(string output)
@@ -108,34 +111,55 @@ public sealed class PretrainingTrainer
         var logClock = Stopwatch.StartNew();
         _model.train();
         EvaluationMetrics? last = null;
-        bool finished = false;
-        while (Step < _options.MaxSteps && !cancellation.IsCancellationRequested && (untilStep is null || Step < untilStep))
+        int evaluatedStep = -1;
+        bool BudgetSpent() => Step >= _options.MaxSteps || (_options.MaxTime is { } budget && clock.Elapsed >= budget);
+        void Log(double loss, double mlm, double nsp, double learningRate, EvaluationMetrics? validation)
         {
-            if (_options.MaxTime is { } budget && clock.Elapsed >= budget) break;
+            double seconds = logClock.Elapsed.TotalSeconds;
+            double? eta = _options.MaxTime is { } m ? Math.Max(0, (m - clock.Elapsed).TotalSeconds)
+                : clock.Elapsed.TotalSeconds / Math.Max(Step, 1) * (_options.MaxSteps - Step);
+            Logged?.Invoke(new TrainingLogRecord(Step, loss, mlm, nsp, learningRate, tokensSinceLog / Math.Max(seconds, 1e-9),
+                clock.Elapsed.TotalSeconds, eta, validation, SkippedSteps, Math.Round(ProcessMemory.ResidentMegabytes, 1)));
+            tokensSinceLog = 0;
+            logClock.Restart();
+        }
+        EvaluationMetrics? EvaluateNow()
+        {
+            if (_validation is not { Count: > 0 }) return null;
+            PhaseStartedForTests?.Invoke("evaluation");
+            evaluatedStep = Step;
+            return last = Evaluate(_validation);
+        }
+
+        // The run is finished when its step or time budget is spent, however that happens: in a step, an
+        // evaluation or a checkpoint save. Only cancellation and untilStep leave it unfinished.
+        bool finished = BudgetSpent();
+        (double Loss, double MaskedLm, double NextSentence, double LearningRate) latest = default;
+        while (!finished && !cancellation.IsCancellationRequested && (untilStep is null || Step < untilStep))
+        {
             double? progress = _options.MaxTime is { } b ? Math.Min(1, clock.Elapsed / b) : null;
             double learningRate = _schedule.At(Step, progress);
             var (loss, mlm, nsp, tokens) = TrainStep(learningRate);
             Losses[Step] = loss;
             Step++;
             tokensSinceLog += tokens;
+            latest = (loss, mlm, nsp, learningRate);
+            finished = BudgetSpent();
             bool evaluate = _options.EvalEvery > 0 && Step % _options.EvalEvery == 0;
-            bool lastStep = Step == _options.MaxSteps || (_options.MaxTime is { } t && clock.Elapsed >= t);
-            EvaluationMetrics? validation = null;
-            if ((evaluate || lastStep) && _validation is { Count: > 0 }) last = validation = Evaluate(_validation);
-            if (Step % _options.LogEvery == 0 || validation is not null || lastStep)
+            var validation = evaluate || finished ? EvaluateNow() : null;
+            if (Step % _options.LogEvery == 0 || validation is not null || finished) Log(loss, mlm, nsp, learningRate, validation);
+            finished = BudgetSpent();
+            if (_options.SaveEvery > 0 && Step % _options.SaveEvery == 0 && !finished)
             {
-                double seconds = logClock.Elapsed.TotalSeconds;
-                double? eta = _options.MaxTime is { } m ? Math.Max(0, (m - clock.Elapsed).TotalSeconds)
-                    : clock.Elapsed.TotalSeconds / Step * (_options.MaxSteps - Step);
-                Logged?.Invoke(new TrainingLogRecord(Step, loss, mlm, nsp, learningRate, tokensSinceLog / Math.Max(seconds, 1e-9),
-                    clock.Elapsed.TotalSeconds, eta, validation, SkippedSteps, Math.Round(ProcessMemory.ResidentMegabytes, 1)));
-                tokensSinceLog = 0;
-                logClock.Restart();
+                PhaseStartedForTests?.Invoke("checkpoint");
+                SaveCheckpoint();
+                finished = BudgetSpent();
             }
-            if (_options.SaveEvery > 0 && Step % _options.SaveEvery == 0 && !lastStep) SaveCheckpoint();
-            if (lastStep) finished = true;
         }
-        finished |= Step >= _options.MaxSteps;
+        // The budget ran out in a checkpoint save after an evaluation of an earlier step: the figures
+        // returned and logged must be the final model's.
+        if (finished && evaluatedStep != Step && Step > 0 && EvaluateNow() is { } final)
+            Log(latest.Loss, latest.MaskedLm, latest.NextSentence, latest.LearningRate, final);
         SaveCheckpoint();
         if (finished) HuggingFaceCheckpoint.Save(_model, _model.Config, _vocabulary, ModelDirectory, _lowercase);
         return last;
@@ -180,7 +204,8 @@ public sealed class PretrainingTrainer
             var (mlmLogits, nspLogits) = _model.PretrainingLogits(batch.InputIds, batch.TokenTypeIds, batch.AttentionMask, batch.MaskedPositions);
             // Sums over the micro-batch, divided by the counts of the whole step: accumulation changes nothing.
             var mlm = nn.functional.cross_entropy(mlmLogits, batch.MaskedLabels, reduction: nn.Reduction.Sum) / Math.Max(masked, 1);
-            var nsp = nn.functional.cross_entropy(nspLogits, batch.NextSentenceLabels, reduction: nn.Reduction.Sum) / examples;
+            // Data without sentence pairs (--no-nsp) trains the masked LM alone, as RoBERTa and Cramming do.
+            var nsp = _train.NextSentence ? nn.functional.cross_entropy(nspLogits, batch.NextSentenceLabels, reduction: nn.Reduction.Sum) / examples : zeros(1).squeeze();
             var loss = factor == 1 ? mlm + nsp : (mlm + nsp) * factor;
             loss.backward();
             mlmTotal += mlm.item<float>() * factor;

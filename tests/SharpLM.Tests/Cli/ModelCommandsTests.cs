@@ -121,4 +121,34 @@ public class ModelCommandsTests : IDisposable
         // An input that is a folder, not a file.
         CliRun.Of("embed", "--model", MiniLmOnnx.ModelDirectory, "--input", _temp.Path).AssertFailsNaming(_temp.Path, "is a folder; embed --input takes one text file");
     }
+
+    [Fact]
+    public void Eval_cloze_scores_the_answers_that_are_one_token_as_fill_mask_ranks_them()
+    {
+        random.manual_seed(6);
+        var vocabulary = Vocabulary.Load(TestData.BertBaseUncasedVocab);
+        var config = BertConfig.Preset("tiny", vocabulary.Count) with { HiddenDropoutProb = 0, AttentionProbsDropoutProb = 0 };
+        string directory = _temp.Of("tiny");
+        using (var model = new BertForPreTraining(config)) HuggingFaceCheckpoint.Save(model, config, vocabulary, directory);
+        // Answers: fill-mask's own first and third guesses, one word fill-mask ranks low, and a word of
+        // several pieces (skipped: one [MASK] cannot hold it).
+        string text = "The [MASK] of the Union is strong.";
+        var guesses = JsonDocument.Parse(CliRun.Of("fill-mask", "--model", directory, "--top-k", "3", text).Output).RootElement
+            .GetProperty("predictions").EnumerateArray().Select(p => p.GetProperty("token_str").GetString()!).ToList();
+        Assert.DoesNotContain(guesses, g => g.StartsWith("##"));
+        string probe = _temp.Write("cloze.tsv", $"{text}\t{guesses[0]}\n{text}\t{guesses[2]}\n\n{text}\tunconstitutionality\n");
+
+        var run = CliRun.Of("eval", "--model", directory, "--cloze", probe, "--top-k", "3");
+        Assert.Equal(0, run.ExitCode);
+        var result = JsonDocument.Parse(run.Output).RootElement;
+        Assert.Equal(2, result.GetProperty("cloze_questions").GetInt32());
+        Assert.Equal(1, result.GetProperty("cloze_skipped").GetInt32());
+        Assert.Equal(0.5, result.GetProperty("cloze_top1").GetDouble());
+        Assert.Equal(1.0, result.GetProperty("cloze_top3").GetDouble());
+
+        string bad = _temp.Write("bad.tsv", $"{text}\t{guesses[0]}\nno mask here\tword\n");
+        var refused = CliRun.Of("eval", "--model", directory, "--cloze", bad);
+        Assert.Equal(1, refused.ExitCode);
+        Assert.Contains($"{bad}: line 2", refused.Error);
+    }
 }

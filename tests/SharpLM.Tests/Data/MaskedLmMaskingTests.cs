@@ -63,4 +63,22 @@ public class MaskedLmMaskingTests
         }
         Assert.True(wordsWithPieces > 50, $"{wordsWithPieces} pieces masked with their words");
     }
+
+    [Fact]
+    public void A_mask_token_share_of_one_shows_every_chosen_position_as_mask()
+    {
+        var (tokenizer, examples) = Real.Value;
+        var vocabulary = tokenizer.Vocabulary;
+        var masking = new MaskedLmMasking(vocabulary, 0.4, maxPredictions: 52, wholeWord: false, maskTokenShare: 1.0);
+        var random = new Random(3);
+        long tokens = 0, chosen = 0;
+        foreach (var ids in examples.Take(500))
+        {
+            var result = masking.Mask(ids, random);
+            Assert.All(result.InputIds, id => Assert.Equal(vocabulary.MaskId, id));
+            tokens += ids.Length;
+            chosen += result.Positions.Length;
+        }
+        Assert.InRange((double)chosen / tokens, 0.38, 0.42);
+    }
 }

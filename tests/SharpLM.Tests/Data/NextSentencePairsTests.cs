@@ -73,16 +73,29 @@ public class NextSentencePairsTests
     }
 
     [Fact]
-    public void Without_NSP_one_segment_takes_whole_runs_of_sentences()
+    public void Without_NSP_each_document_is_packed_into_full_length_segments_losing_no_token()
     {
         var documents = Documents(50, new Random(5));
         var cutter = new NextSentencePairs(64, 0.0, nextSentence: false, new Random(5));
-        var pairs = Enumerable.Range(0, documents.Count).SelectMany(d => cutter.FromDocument(documents, d)).ToList();
-        Assert.All(pairs, p => Assert.Empty(p.B));
-        Assert.All(pairs, p => Assert.True(p.A.Count <= 62));
-        // One document per example, in order, and every document's first sentence starts an example.
-        Assert.All(pairs, p => Assert.Single(p.A.Select(DocumentOf).Distinct()));
-        Assert.All(pairs, p => Assert.True(p.A.Zip(p.A.Skip(1)).All(t => Order(t.Second) > Order(t.First))));
-        Assert.Equal(documents.Count, pairs.Count(p => Order(p.A[0]) == 0));
+        for (int d = 0; d < documents.Count; d++)
+        {
+            var pairs = cutter.FromDocument(documents, d);
+            Assert.All(pairs, p => Assert.Empty(p.B));
+            Assert.All(pairs, p => Assert.False(p.IsRandomNext));
+            // Every segment but the document's last is full ([CLS] and [SEP] take two of the 64), and
+            // the segments are the document's tokens, in order, across sentence ends.
+            Assert.All(pairs.SkipLast(1), p => Assert.Equal(62, p.A.Count));
+            Assert.InRange(pairs[^1].A.Count, 1, 62);
+            Assert.Equal(documents[d].SelectMany(s => s), pairs.SelectMany(p => p.A));
+        }
+    }
+
+    [Fact]
+    public void Without_NSP_short_seq_prob_draws_shorter_segments()
+    {
+        var documents = Documents(100, new Random(6), maxSentences: 30);
+        var pairs = Enumerable.Range(0, documents.Count).SelectMany(d => new NextSentencePairs(64, 0.5, false, new Random(d)).FromDocument(documents, d).SkipLast(1)).ToList();
+        double shorter = pairs.Count(p => p.A.Count < 62) / (double)pairs.Count;
+        Assert.InRange(shorter, 0.35, 0.65);
     }
 }

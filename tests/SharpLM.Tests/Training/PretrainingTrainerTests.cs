@@ -14,13 +14,14 @@ public class PretrainingTrainerTests : IDisposable
 
     public void Dispose() => _temp.Dispose();
 
-    private string Data()
+    private string Data(bool nextSentence = true, string sentenceSuffix = "")
     {
-        string folder = _temp.Of("data");
+        string folder = _temp.Of(nextSentence ? "data" : "data-no-nsp", sentenceSuffix.Length.ToString());
         if (!Directory.Exists(folder))
         {
-            string corpus = _temp.Write("corpus.txt", string.Join("\n\n", TestData.Lines(TestData.SotuPath).Skip(100).Take(12).Select(p => string.Join('\n', SentenceSplitter.Split(p)))) + "\n");
-            new PretrainingDataWriter(Tokenizer.Value, new PretrainingDataOptions(MaxSeqLength: 32, DupeFactor: 1, ValidationFraction: 0.2, Seed: 3)).Write([corpus], folder);
+            string corpus = _temp.Write("corpus.txt", string.Join("\n\n", TestData.Lines(TestData.SotuPath).Skip(100).Take(12)
+                .Select(p => string.Join('\n', SentenceSplitter.Split(p).Select(s => s + sentenceSuffix)))) + "\n");
+            new PretrainingDataWriter(Tokenizer.Value, new PretrainingDataOptions(MaxSeqLength: 32, DupeFactor: 1, ValidationFraction: 0.2, Seed: 3, NextSentence: nextSentence)).Write([corpus], folder);
         }
         return folder;
     }
@@ -29,12 +30,13 @@ public class PretrainingTrainerTests : IDisposable
         new BertConfig { VocabSize = 30522, HiddenSize = 32, NumHiddenLayers = 2, NumAttentionHeads = 2, IntermediateSize = 64, MaxPositionEmbeddings = 64,
             HiddenDropoutProb = dropout, AttentionProbsDropoutProb = dropout };
 
-    private PretrainingTrainer Trainer(string output, PretrainingOptions options, BertConfig config, out BertForPreTraining model)
+    private PretrainingTrainer Trainer(string output, PretrainingOptions options, BertConfig config, out BertForPreTraining model, string? data = null)
     {
         random.manual_seed(options.Seed);
         model = new BertForPreTraining(config);
-        var train = new PretrainingBatches(Data(), "train", Tokenizer.Value.Vocabulary, options.Seed, options.DynamicMasking);
-        var validation = new PretrainingBatches(Data(), "validation", Tokenizer.Value.Vocabulary, options.Seed);
+        data ??= Data();
+        var train = new PretrainingBatches(data, "train", Tokenizer.Value.Vocabulary, options.Seed, options.DynamicMasking);
+        var validation = new PretrainingBatches(data, "validation", Tokenizer.Value.Vocabulary, options.Seed);
         return new PretrainingTrainer(model, train, validation, options, Tokenizer.Value.Vocabulary, lowercase: true, output);
     }
 
@@ -83,7 +85,7 @@ public class PretrainingTrainerTests : IDisposable
         var metrics = trainer.Run()!;
         Assert.Equal(Math.Exp(metrics.MaskedLmLoss), metrics.Perplexity, 6);
         Assert.InRange(metrics.MaskedLmAccuracy, 0, 1);
-        Assert.InRange(metrics.NextSentenceAccuracy, 0, 1);
+        Assert.InRange(metrics.NextSentenceAccuracy!.Value, 0, 1);
         Assert.True(metrics.Examples > 0);
         Assert.NotNull(records[^1].Validation);
         Assert.True(File.Exists(Path.Combine(trainer.ModelDirectory, "model.safetensors")));
@@ -151,5 +153,90 @@ public class PretrainingTrainerTests : IDisposable
         File.WriteAllBytes(weights, original);
         var altered = Assert.Throws<InvalidInputException>(() => Trainer(_temp.Of("run"), options, Config(), out _).Resume(latest));
         Assert.Contains("SHA-256 differs", altered.Message);
+    }
+
+    [Theory]
+    [InlineData("evaluation")]
+    [InlineData("checkpoint")]
+    public void A_time_budget_that_ends_during_an_evaluation_or_a_checkpoint_save_still_saves_and_evaluates_the_final_model(string phase)
+    {
+        var budget = TimeSpan.FromSeconds(3);
+        // With a checkpoint, the last evaluation before the budget ran out was of step 2: the final model still gets its own.
+        var options = new PretrainingOptions(BatchSize: 8, LearningRate: 1e-3, WarmupSteps: 1, MaxSteps: 1000, MaxTime: budget,
+            EvalEvery: phase == "evaluation" ? 3 : 2, SaveEvery: 3, Seed: 5);
+        var trainer = Trainer(_temp.Of(phase), options, Config(), out _);
+        int outlasted = 0;
+        // The first evaluation or checkpoint save of step 3 runs past the end of the budget.
+        trainer.PhaseStartedForTests = started =>
+        {
+            if (started == phase && trainer.Step == 3 && outlasted++ == 0) Thread.Sleep(budget + TimeSpan.FromMilliseconds(200));
+        };
+        var records = new List<TrainingLogRecord>();
+        trainer.Logged += records.Add;
+        var metrics = trainer.Run();
+
+        Assert.Equal(1, outlasted);
+        Assert.Equal(3, trainer.Step);
+        Assert.True(File.Exists(Path.Combine(trainer.ModelDirectory, "model.safetensors")), "the final model folder is written");
+        Assert.NotNull(metrics);
+        Assert.Equal(3, records[^1].Step);
+        Assert.Equal(metrics, records[^1].Validation);
+        Assert.EndsWith("step-0000003", PretrainingTrainer.LatestCheckpoint(_temp.Of(phase)));
+    }
+
+    [Fact]
+    public void Evaluation_reports_the_share_of_unknown_labels_and_the_loss_and_accuracy_without_them()
+    {
+        // "🦄" is not in bert-base-uncased's vocabulary: every unicorn word is [UNK].
+        string data = Data(sentenceSuffix: " A 🦄 and 🦄🦄 stood there.");
+        var vocabulary = Tokenizer.Value.Vocabulary;
+        random.manual_seed(1);
+        using var model = new BertForPreTraining(Config(dropout: 0));
+        using var validation = new PretrainingBatches(data, "train", vocabulary, seed: 1);
+        var metrics = Evaluation.Run(model, validation, batchSize: 8);
+
+        // The same figures by hand, label by label.
+        double knownLoss = 0, allLoss = 0;
+        long known = 0, all = 0, knownCorrect = 0;
+        model.eval();
+        using (no_grad())
+            foreach (var batch in validation.InOrder(8))
+                using (batch)
+                {
+                    var (logits, _) = model.PretrainingLogits(batch.InputIds, batch.TokenTypeIds, batch.AttentionMask, batch.MaskedPositions);
+                    var losses = nn.functional.cross_entropy(logits, batch.MaskedLabels, reduction: nn.Reduction.None).data<float>().ToArray();
+                    var guesses = logits.argmax(-1).data<long>().ToArray();
+                    var labels = batch.MaskedLabels.data<long>().ToArray();
+                    for (int i = 0; i < labels.Length; i++)
+                    {
+                        all++;
+                        allLoss += losses[i];
+                        if (labels[i] == vocabulary.UnknownId) continue;
+                        known++;
+                        knownLoss += losses[i];
+                        if (guesses[i] == labels[i]) knownCorrect++;
+                    }
+                }
+        Assert.True(all > known, "the corpus has [UNK] labels");
+        Assert.Equal((double)(all - known) / all, metrics.UnknownLabelShare, 9);
+        Assert.Equal(knownLoss / known, metrics.KnownMaskedLmLoss, 4);
+        Assert.Equal(allLoss / all, metrics.MaskedLmLoss, 4);
+        Assert.Equal((double)knownCorrect / known, metrics.KnownMaskedLmAccuracy, 9);
+        Assert.NotNull(metrics.NextSentenceAccuracy);
+    }
+
+    [Fact]
+    public void Data_without_sentence_pairs_trains_the_masked_lm_alone_and_reports_no_nsp_figures()
+    {
+        var options = new PretrainingOptions(BatchSize: 8, LearningRate: 1e-3, WarmupSteps: 1, MaxSteps: 4, Seed: 3, LogEvery: 1, AdamBeta2: 0.98, MaxGradNorm: 0.5);
+        var trainer = Trainer(_temp.Of("run"), options, Config(dropout: 0), out _, Data(nextSentence: false));
+        var records = new List<TrainingLogRecord>();
+        trainer.Logged += records.Add;
+        var metrics = trainer.Run()!;
+        Assert.All(records, r => Assert.Equal(0, r.NextSentenceLoss));
+        Assert.All(records, r => Assert.Equal(r.Loss, r.MaskedLmLoss));
+        Assert.Null(metrics.NextSentenceAccuracy);
+        Assert.Null(metrics.NextSentenceLoss);
+        Assert.True(trainer.Losses[3] < trainer.Losses[0], "the loss falls");
     }
 }
