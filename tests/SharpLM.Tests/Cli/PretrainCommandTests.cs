@@ -65,11 +65,40 @@ public class PretrainCommandTests : IDisposable
         Assert.True(File.Exists(_temp.Of("run", "model", "model.safetensors")));
     }
 
+    [Fact]
+    public void A_recipe_shapes_the_prepared_data_and_the_model_and_typed_options_win_over_it()
+    {
+        string vocab = _temp.Of("vocab.txt");
+        Assert.Equal(0, CliRun.Of("vocab", "train", "--input", Corpus(), "--vocab-size", "3000", "--output", vocab).ExitCode);
+        var cramming = CliRun.Of("pretrain", "--recipe", "cramming", "--corpus", Corpus(), "--vocab", vocab, "--output", _temp.Of("cramming"),
+            "--batch-size", "4", "--max-steps", "2", "--lr", "3e-4", "--log-every", "1");
+        Assert.True(cramming.ExitCode == 0, cramming.Error);
+        var manifest = PretrainingDataManifest.Load(_temp.Of("cramming", "data"));
+        Assert.False(manifest.Options.NextSentence);
+        var config = SharpLM.Model.BertConfig.Load(_temp.Of("cramming", "model"));
+        Assert.True(config.PreLayerNorm && config.GatedFeedForward && !config.LinearBias && !config.PretrainingDropout && config.SparseMaskedLm);
+        // --lr was typed: the recipe's 1e-3 gives way; warmup is the recipe's 100 steps, so step 2 trains at 3e-4 * 1/100.
+        var records = File.ReadAllLines(_temp.Of("cramming", "metrics.jsonl")).Select(l => JsonDocument.Parse(l).RootElement).ToList();
+        Assert.Equal(3e-6, records[1].GetProperty("learning_rate").GetDouble(), 12);
+        Assert.Equal(JsonValueKind.Null, JsonDocument.Parse(cramming.Output).RootElement.GetProperty("validation").GetProperty("next_sentence_accuracy").ValueKind);
+
+        var bert = CliRun.Of("pretrain", "--recipe", "bert", "--corpus", Corpus(), "--vocab", vocab, "--output", _temp.Of("bert"), "--batch-size", "4", "--max-steps", "1");
+        Assert.True(bert.ExitCode == 0, bert.Error);
+        Assert.True(PretrainingDataManifest.Load(_temp.Of("bert", "data")).Options.NextSentence);
+        Assert.False(SharpLM.Model.BertConfig.Load(_temp.Of("bert", "model")).PreLayerNorm);
+
+        var unknown = CliRun.Of("pretrain", "--recipe", "electra-ish", "--corpus", Corpus(), "--vocab", vocab, "--output", _temp.Of("unknown"));
+        Assert.Equal(1, unknown.ExitCode);
+        Assert.Contains("--recipe electra-ish: use", unknown.Error);
+    }
+
     [Theory]
     [InlineData("--lr", "NaN", "--lr NaN: must be a positive number")]
     [InlineData("--lr", "-0.001", "--lr -0.001: must be a positive number")]
     [InlineData("--max-time", "soon", "--max-time soon: use a duration")]
     [InlineData("--schedule", "step", "--schedule step: use linear, cosine or constant")]
+    [InlineData("--adam-beta2", "1", "--adam-beta2 1: must be in [0, 1)")]
+    [InlineData("--clip", "0", "--clip 0: must be a positive number")]
     public void Bad_settings_are_refused_before_any_work(string option, string value, string message)
     {
         var run = CliRun.Of("pretrain", "--corpus", Corpus(), "--vocab", TestData.BertBaseUncasedVocab, "--output", _temp.Of("run"), option, value);
