@@ -10,8 +10,9 @@
 # and the script prints each test accuracy and the share of random initialisation's errors that
 # pretraining removes. One fine-tuning at a time, never together.
 # usage: bench/transfer.sh MODEL_FOLDER   (BENCH_WORK=DIR keeps the data and fine-tuned models there)
-. "$(dirname "$0")/prelude.sh"
 model="$(realpath "$1")"
+set --  # the prelude reads its arguments as Debian packages to install: there are none
+. "$(dirname "$0")/prelude.sh"
 [ -f "$work/english/pos/test.conll" ] || data/make-english-corpus.sh "$work/english" >/dev/null
 [ -f "$work/spam/test.jsonl" ] || data/make-spam-dataset.sh "$work/spam" >/dev/null
 rm -rf "$work/random-init"

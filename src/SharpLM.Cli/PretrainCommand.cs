@@ -9,7 +9,7 @@ using SharpLM.Training;
 namespace SharpLM.Cli;
 
 /// <summary>
-/// <c>sharplm pretrain</c>: masked-LM + NSP pretraining from prepared data or a raw corpus. With no
+/// <c>sharplm pretrain</c>: masked-LM pretraining (with NSP on sentence-pair data) from prepared data or a raw corpus, by a recipe. With no
 /// arguments at all it trains a vocabulary and a tiny model on the embedded default corpus for a few
 /// minutes into runs/default/.
 /// </summary>
@@ -48,7 +48,7 @@ public static class PretrainCommand
         var epsilon = new Option<double>("--adam-epsilon") { Description = "AdamW's epsilon (default: the recipe's)." };
         var clip = new Option<double>("--clip") { Description = "Gradient clipping norm (default: the recipe's)." };
         var skipNonFinite = new Option<bool>("--skip-nonfinite") { Description = "Skip the update of a step whose loss or gradient is NaN or infinite (counted in metrics) instead of stopping." };
-        var command = new Command("pretrain", "Pretrain a BERT (masked LM + next-sentence prediction); no arguments: a tiny model on the embedded corpus for 3 minutes.")
+        var command = new Command("pretrain", "Pretrain a BERT (masked LM, and next-sentence prediction on sentence-pair data); no arguments: a tiny model on the embedded corpus for 3 minutes.")
         {
             config, recipe, preset, data, corpus, vocab, output, batchSize, gradAccum, lr, weightDecay, warmup, schedule, maxSteps, maxTime, evalEvery, saveEvery, seed, dynamic, resume, logEvery, keep, skipNonFinite, dryRun, threads, noGrouping, beta2, epsilon, clip,
         };

@@ -30,7 +30,7 @@ public static class Evaluation
                 var isKnown = batch.MaskedLabels.ne(data.UnknownId);
                 mlmSum += losses.sum().item<float>();
                 maskedCorrect += correct.sum().item<long>();
-                knownSum += losses.masked_select(isKnown).sum().item<float>();
+                knownSum += losses.mul(isKnown).sum().item<float>();
                 knownCorrect += correct.logical_and(isKnown).sum().item<long>();
                 known += isKnown.sum().item<long>();
                 if (data.NextSentence)
