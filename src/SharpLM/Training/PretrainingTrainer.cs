@@ -134,7 +134,7 @@ public sealed class PretrainingTrainer
         // The run is finished when its step or time budget is spent, however that happens: in a step, an
         // evaluation or a checkpoint save. Only cancellation and untilStep leave it unfinished.
         bool finished = BudgetSpent();
-        (double Loss, double MaskedLm, double NextSentence, double LearningRate) latest = default;
+        (double Loss, double MaskedLm, double NextSentence, double LearningRate)? latest = null;
         while (!finished && !cancellation.IsCancellationRequested && (untilStep is null || Step < untilStep))
         {
             double? progress = _options.MaxTime is { } b ? Math.Min(1, clock.Elapsed / b) : null;
@@ -158,8 +158,8 @@ public sealed class PretrainingTrainer
         }
         // The budget ran out in a checkpoint save after an evaluation of an earlier step: the figures
         // returned and logged must be the final model's.
-        if (finished && evaluatedStep != Step && Step > 0 && EvaluateNow() is { } final)
-            Log(latest.Loss, latest.MaskedLm, latest.NextSentence, latest.LearningRate, final);
+        if (finished && latest is { } step && evaluatedStep != Step && EvaluateNow() is { } final)
+            Log(step.Loss, step.MaskedLm, step.NextSentence, step.LearningRate, final);
         SaveCheckpoint();
         if (finished) HuggingFaceCheckpoint.Save(_model, _model.Config, _vocabulary, ModelDirectory, _lowercase);
         return last;
