@@ -63,10 +63,11 @@ public static class ClozeEvaluation
         {
             using var scope = NewDisposeScope();
             using var batch = new EncodedBatch(chunk.Select(q => q.Encoded).ToList(), vocabulary);
-            var (logits, _) = model.call(batch.InputIds, batch.TokenTypeIds, batch.AttentionMask);
-            var rows = tensor(chunk.Select((q, i) => (long)i).ToArray());
-            var columns = tensor(chunk.Select(q => (long)q.Mask).ToArray());
-            var atMask = logits.index(rows, columns);
+            // The masks as indexes into the flattened [batch × length] grid: the model projects only those
+            // positions onto the vocabulary (with sparse MLM), as in pretraining.
+            long length = batch.InputIds.shape[1];
+            var positions = tensor(chunk.Select((q, i) => i * length + q.Mask).ToArray());
+            var (atMask, _) = model.PretrainingLogits(batch.InputIds, batch.TokenTypeIds, batch.AttentionMask, positions);
             long[] best = atMask.topk(Math.Min(k, model.Config.VocabSize)).indexes.data<long>().ToArray();
             int width = best.Length / chunk.Length;
             for (int i = 0; i < chunk.Length; i++)
