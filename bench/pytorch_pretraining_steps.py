@@ -1,0 +1,94 @@
+"""Hugging Face's pretraining recipe in plain PyTorch, by steps: the per-step curve to set beside
+`sharplm pretrain --schedule constant --max-steps N` on the same prepared data (docs/pretraining.md,
+"Is the plateau SharpLM's?").
+
+usage: pytorch_pretraining_steps.py DATA_DIR CONFIG_JSON OUTPUT_JSONL MAX_STEPS EVAL_EVERY LR WARMUP BATCH THREADS SEED
+
+The model, data reading and optimiser are bench/pytorch_pretraining_run.py's (AdamW in two groups,
+eps 1e-6, clipping at 1.0); the learning rate rises linearly over WARMUP steps and then stays at LR.
+Every EVAL_EVERY steps the masked-LM loss and accuracy over the whole validation split go to OUTPUT_JSONL.
+"""
+import importlib.util
+import json
+import os
+import sys
+import time
+
+import numpy as np
+import torch
+import torch.nn.functional as F
+
+here = os.path.dirname(os.path.abspath(__file__))
+spec = importlib.util.spec_from_file_location("run", os.path.join(here, "pytorch_pretraining_run.py"))
+run = importlib.util.module_from_spec(spec)
+spec.loader.exec_module(run)
+
+
+def main():
+    data, config_path, output, max_steps, eval_every, lr, warmup, batch_size, threads, seed = sys.argv[1:11]
+    max_steps, eval_every, lr, warmup, batch_size = int(max_steps), int(eval_every), float(lr), int(warmup), int(batch_size)
+    torch.set_num_threads(int(threads))
+    torch.manual_seed(int(seed))
+    with open(config_path) as f:
+        config = json.load(f)
+    with open(os.path.join(data, "manifest.json")) as f:
+        manifest = json.load(f)
+    train, seq, preds = run.load_split(data, manifest, "train")
+    validation, _, _ = run.load_split(data, manifest, "validation")
+    pad_id = config.get("pad_token_id", 0)
+    model = run.reference.BertForPreTraining(config)
+    for module in model.modules():
+        if isinstance(module, (torch.nn.Linear, torch.nn.Embedding)):
+            module.weight.data.normal_(0.0, config.get("initializer_range", 0.02))
+        if isinstance(module, torch.nn.Linear) and module.bias is not None:
+            module.bias.data.zero_()
+        if isinstance(module, torch.nn.LayerNorm):
+            module.weight.data.fill_(1.0)
+            module.bias.data.zero_()
+    decay = [p for n, p in model.named_parameters() if not (n.endswith(".bias") or "LayerNorm" in n)]
+    no_decay = [p for n, p in model.named_parameters() if n.endswith(".bias") or "LayerNorm" in n]
+    optimizer = torch.optim.AdamW([{"params": decay, "weight_decay": 0.01}, {"params": no_decay, "weight_decay": 0.0}], lr=lr, eps=1e-6)
+
+    def evaluate():
+        model.eval()
+        total, masked, correct = 0.0, 0, 0
+        with torch.no_grad():
+            for start in range(0, len(validation), batch_size):
+                ids, types, attention, labels, _, _ = run.batch_of(validation[start:start + batch_size], seq, preds, pad_id)
+                sequence, _ = model.bert(ids, types, attention)
+                logits = model.cls.predictions(sequence)
+                total += float(F.cross_entropy(logits.reshape(-1, logits.shape[-1]), labels.reshape(-1), ignore_index=-100, reduction="sum"))
+                masked += int((labels != -100).sum())
+                correct += int(((logits.argmax(-1) == labels) & (labels != -100)).sum())
+        model.train()
+        return total / masked, correct / masked
+
+    rng = np.random.default_rng(int(seed))
+    order, position = rng.permutation(len(train)), 0
+    log = open(output, "w")
+    clock = time.perf_counter()
+    model.train()
+    for step in range(1, max_steps + 1):
+        if position + batch_size > len(order):
+            order, position = rng.permutation(len(train)), 0
+        ids, types, attention, labels, nsp, _ = run.batch_of(train[order[position:position + batch_size]], seq, preds, pad_id)
+        position += batch_size
+        rate = lr * step / warmup if step < warmup else lr
+        for group in optimizer.param_groups:
+            group["lr"] = rate
+        optimizer.zero_grad(set_to_none=True)
+        loss, mlm, _ = model.loss(ids, types, attention, labels, nsp)
+        loss.backward()
+        torch.nn.utils.clip_grad_norm_(model.parameters(), 1.0)
+        optimizer.step()
+        if step % eval_every == 0:
+            loss_value, accuracy = evaluate()
+            record = {"step": step, "masked_lm_loss": float(mlm), "elapsed_seconds": time.perf_counter() - clock,
+                      "validation": {"masked_lm_loss": loss_value, "masked_lm_accuracy": accuracy}}
+            log.write(json.dumps(record) + "\n")
+            log.flush()
+            print(json.dumps(record), flush=True)
+
+
+if __name__ == "__main__":
+    main()
