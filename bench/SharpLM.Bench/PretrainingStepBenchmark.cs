@@ -24,7 +24,7 @@ public static class PretrainingStepBenchmark
     private sealed record Result(double TokensPerSecond, double PeakRssMb, double FirstLoss, double LastLoss);
 
     /// <summary>
-    /// <c>pretrain-vs-pytorch [--preset mini] [--batch-size 32] [--seq 128] [--rounds 3] [--steps 8] [--warmup 2] [--threads N] [--work DIR] [--sharplm-only]</c>.
+    /// <c>pretrain-vs-pytorch [--preset mini] [--batch-size 32] [--seq 128] [--rounds 3] [--steps 8] [--warmup 2] [--threads N] [--work DIR] [--vocab VOCAB] [--sharplm-only]</c>.
     /// </summary>
     public static int Compare(string[] args)
     {
@@ -37,9 +37,10 @@ public static class PretrainingStepBenchmark
         int threads = int.Parse(Option(args, "--threads", Environment.ProcessorCount.ToString(CultureInfo.InvariantCulture)), CultureInfo.InvariantCulture);
         string work = Option(args, "--work", Path.Combine(Path.GetTempPath(), "sharplm-bench-step"));
         bool sharpOnly = args.Contains("--sharplm-only");
+        string? vocabFile = args.Contains("--vocab") ? Path.GetFullPath(Option(args, "--vocab", "")) : null;
         Directory.CreateDirectory(work);
 
-        string data = PrepareData(work, seq);
+        string data = PrepareData(work, seq, vocabFile);
         var vocabulary = Vocabulary.Load(Path.Combine(data, "vocab.txt"));
         var hf = BertConfig.Preset(preset, vocabulary.Count) with { MaxPositionEmbeddings = Math.Max(512, seq) };
         var sparse = hf with { SparseMaskedLm = true };
@@ -57,7 +58,7 @@ public static class PretrainingStepBenchmark
 
         string self = typeof(PretrainingStepBenchmark).Assembly.Location;
         string peer = Path.GetFullPath(Path.Combine("bench", "pytorch_pretraining_step.py")); // run from the repository root
-        string[] Sharp(string config) => ["dotnet", self, "pretrain-step", config, weights, data, batchSize.ToString(CultureInfo.InvariantCulture), steps.ToString(CultureInfo.InvariantCulture), warmup.ToString(CultureInfo.InvariantCulture), threads.ToString(CultureInfo.InvariantCulture)];
+        string[] Sharp(string config, string precision = "fp32") => ["dotnet", self, "pretrain-step", config, weights, data, batchSize.ToString(CultureInfo.InvariantCulture), steps.ToString(CultureInfo.InvariantCulture), warmup.ToString(CultureInfo.InvariantCulture), threads.ToString(CultureInfo.InvariantCulture), precision];
         string[] Torch(string config, string name) => ["/usr/bin/python3", peer, config, weights, batch, name, steps.ToString(CultureInfo.InvariantCulture), warmup.ToString(CultureInfo.InvariantCulture), threads.ToString(CultureInfo.InvariantCulture)];
         var contenders = new List<Contender>
         {
@@ -66,6 +67,7 @@ public static class PretrainingStepBenchmark
             new("PyTorch 1.13 eager, sparse MLM", "PyTorch", "sparse", () => Torch(sparseConfig, "sparse")),
             new("SharpLM, sparse MLM", "SharpLM", "sparse", () => Sharp(sparseConfig)),
             new("SharpLM default recipe", "SharpLM", "default", () => Sharp(defaultConfig)),
+            new("SharpLM default recipe, bf16", "SharpLM", "default-bf16", () => Sharp(defaultConfig, "bf16")),
         };
         if (sharpOnly) contenders.RemoveAll(c => c.Framework == "PyTorch");
 
@@ -98,7 +100,7 @@ public static class PretrainingStepBenchmark
         return 0;
     }
 
-    /// <summary>The child: <c>pretrain-step CONFIG WEIGHTS DATA BATCH STEPS WARMUP THREADS</c>; prints one JSON line.</summary>
+    /// <summary>The child: <c>pretrain-step CONFIG WEIGHTS DATA BATCH STEPS WARMUP THREADS [PRECISION]</c>; prints one JSON line.</summary>
     public static int Step(string[] args)
     {
         string configPath = args[0], weights = args[1], data = args[2];
@@ -116,7 +118,8 @@ public static class PretrainingStepBenchmark
         string output = Directory.CreateTempSubdirectory("sharplm-step-").FullName;
         try
         {
-            var trainer = new PretrainingTrainer(model, train, null, new PretrainingOptions(BatchSize: batchSize, LearningRate: 1e-4), vocabulary, lowercase: true, output);
+            var options = new PretrainingOptions(BatchSize: batchSize, LearningRate: 1e-4, Precision: args.Length > 7 ? args[7] : "fp32");
+            var trainer = new PretrainingTrainer(model, train, null, options, vocabulary, lowercase: true, output);
             using var batch = train.TrainingBatch(0, batchSize);
             model.train();
             double first = 0, last = 0;
@@ -153,11 +156,13 @@ public static class PretrainingStepBenchmark
             json.GetProperty("first_loss").GetDouble(), json.GetProperty("last_loss").GetDouble());
     }
 
-    private static string PrepareData(string work, int seq)
+    // The embedded corpus with bert-base-uncased's vocabulary, or with vocabFile (another vocabulary size).
+    private static string PrepareData(string work, int seq, string? vocabFile)
     {
-        string folder = Path.Combine(work, $"data-{seq}");
+        var size = vocabFile is null ? "" : $"-{Vocabulary.Load(vocabFile).Count}";
+        string folder = Path.Combine(work, $"data-{seq}{size}");
         if (File.Exists(Path.Combine(folder, PretrainingDataManifest.FileName))) return folder;
-        string vocab = BertBaseUncased.WriteVocab(work);
+        string vocab = vocabFile ?? BertBaseUncased.WriteVocab(work);
         string[] corpus = [Path.Combine("data", "corpus", "sotu-1961-2018.txt"), Path.Combine("data", "corpus", "tang-poems.txt")];
         new PretrainingDataWriter(new BertTokenizer(Vocabulary.Load(vocab)), new PretrainingDataOptions(MaxSeqLength: seq, DupeFactor: 1, Seed: 1,
             MaxPredictions: (int)Math.Ceiling(seq * 0.15))).Write(corpus, folder);

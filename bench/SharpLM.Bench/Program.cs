@@ -9,7 +9,7 @@ return args.FirstOrDefault() switch
     "minilm" when args.Length == 2 => WriteMiniLm(args[1]),
     "pretrain-vs-pytorch" => PretrainingStepBenchmark.Compare(args[1..]),
     "bert-vocab" when args.Length == 2 => PrintPath(BertBaseUncased.WriteVocab(Directory.CreateDirectory(args[1]).FullName)),
-    "pretrain-step" when args.Length == 8 => PretrainingStepBenchmark.Step(args[1..]),
+    "pretrain-step" when args.Length is 8 or 9 => PretrainingStepBenchmark.Step(args[1..]),
     "random-init" when args.Length == 3 => WriteRandomInit(args[1], args[2]),
     _ => Usage(),
 };
@@ -24,12 +24,12 @@ static int WriteMiniLm(string folder)
 }
 
 // The baseline of the transfer check: a model folder like a pretrained one (config, vocabulary) whose
-// weights are Hugging Face's initialisation, seeded.
+// weights are Hugging Face's initialisation, seeded (an ELECTRA discriminator for an ELECTRA folder).
 static int WriteRandomInit(string like, string folder)
 {
     var config = SharpLM.Model.BertConfig.Load(like);
     TorchSharp.torch.random.manual_seed(1);
-    using var model = new SharpLM.Model.BertForPreTraining(config);
+    using TorchSharp.torch.nn.Module model = config.IsElectra ? new SharpLM.Model.ElectraForPreTraining(config) : new SharpLM.Model.BertForPreTraining(config);
     var tokenizer = SharpLM.Interop.HuggingFaceCheckpoint.LoadTokenizer(like);
     SharpLM.Interop.HuggingFaceCheckpoint.Save(model, config, tokenizer.Vocabulary, folder, tokenizer.Lowercase);
     Console.WriteLine($"random initialisation of {like} -> {folder}");
@@ -44,6 +44,6 @@ static int PrintPath(string path)
 
 static int Usage()
 {
-    Console.Error.WriteLine("usage: SharpLM.Bench tokenize [--rounds N] TEXT_FILE...\n       SharpLM.Bench stages TEXT_FILE...\n       SharpLM.Bench fertility --vocab VOCAB [--vocab VOCAB...] HELD_OUT_FILE...\n       SharpLM.Bench minilm OUTPUT_FOLDER\n       SharpLM.Bench bert-vocab OUTPUT_FOLDER\n       SharpLM.Bench random-init LIKE_MODEL_FOLDER OUTPUT_FOLDER\n       SharpLM.Bench pretrain-vs-pytorch [--preset mini] [--batch-size 32] [--seq 128] [--rounds 3] [--steps 8] [--warmup 2] [--threads N] [--work DIR] [--sharplm-only]");
+    Console.Error.WriteLine("usage: SharpLM.Bench tokenize [--rounds N] TEXT_FILE...\n       SharpLM.Bench stages TEXT_FILE...\n       SharpLM.Bench fertility --vocab VOCAB [--vocab VOCAB...] HELD_OUT_FILE...\n       SharpLM.Bench minilm OUTPUT_FOLDER\n       SharpLM.Bench bert-vocab OUTPUT_FOLDER\n       SharpLM.Bench random-init LIKE_MODEL_FOLDER OUTPUT_FOLDER\n       SharpLM.Bench pretrain-vs-pytorch [--preset mini] [--batch-size 32] [--seq 128] [--rounds 3] [--steps 8] [--warmup 2] [--threads N] [--work DIR] [--vocab VOCAB] [--sharplm-only]");
     return 2;
 }

@@ -35,15 +35,14 @@ public static class EvalCommand
             if (parse.GetValue(topK) < 1) throw new InvalidInputException($"--top-k {parse.GetValue(topK)}: must be at least 1.");
             var questions = clozePath is null ? null : ClozeEvaluation.Read(clozePath);
             var config = BertConfig.Load(directory);
-            using var bert = new BertForPreTraining(config);
-            var report = HuggingFaceCheckpoint.LoadDirectory(bert, config, directory);
+            var (module, bert, report) = MaskedLanguageModelFolder.Load(directory);
+            using var _module = module;
             if (report.Missing.Count > 0) throw new InvalidInputException($"{directory}: the checkpoint lacks {report.Missing.Count} weights (first: {report.Missing[0]}); eval needs the pretraining heads.");
-            bert.eval();
             var tokenizer = HuggingFaceCheckpoint.LoadTokenizer(directory);
             var result = new Dictionary<string, object?>();
             if (questions is not null)
             {
-                var probe = ClozeEvaluation.Run(bert, tokenizer, questions, parse.GetValue(topK), parse.GetValue(batchSize));
+                var probe = ClozeEvaluation.Run(module, bert, tokenizer, questions, parse.GetValue(topK), parse.GetValue(batchSize));
                 result["cloze_top1"] = probe.Top1;
                 result[$"cloze_top{probe.K}"] = probe.TopK;
                 result["cloze_questions"] = probe.Questions;

@@ -27,16 +27,9 @@ public static class FillMaskCommand
             int k = parse.GetValue(topK);
             var config = BertConfig.Load(directory);
             if (k < 1 || k > config.VocabSize) throw new InvalidInputException($"--top-k {k}: must be between 1 and the vocabulary size {config.VocabSize}.");
-            using var bert = new BertForPreTraining(config);
-            var report = HuggingFaceCheckpoint.LoadDirectory(bert, config, directory);
-            var headMissing = report.Missing.Where(n => n.StartsWith("cls.predictions.", StringComparison.Ordinal)).ToList();
-            if (headMissing.Count > 0)
-                throw new InvalidInputException($"{directory}: the checkpoint has no masked-LM head ({headMissing[0]} is missing); fill-mask needs a pretrained BertForPreTraining or BertForMaskedLM.");
-            var encoderMissing = report.Missing.Where(n => n.StartsWith("bert.", StringComparison.Ordinal) && !n.StartsWith("bert.pooler.", StringComparison.Ordinal)).ToList();
-            if (encoderMissing.Count > 0)
-                throw new InvalidInputException($"{directory}: the checkpoint lacks {encoderMissing.Count} encoder weights (first: {encoderMissing[0]}).");
+            var (module, bert, report) = MaskedLanguageModelFolder.Load(directory);
+            using var _module = module;
             CheckpointReportLine.Write(context, directory, report);
-            bert.eval();
             var tokenizer = HuggingFaceCheckpoint.LoadTokenizer(directory);
             if (tokenizer.Vocabulary.MaskId < 0) throw new InvalidInputException($"{directory}: vocab.txt has no [MASK] token.");
             var encoded = tokenizer.Encode(input, maxLength: config.MaxPositionEmbeddings);
@@ -46,10 +39,12 @@ public static class FillMaskCommand
             using var scope = NewDisposeScope();
             using var _ = no_grad();
             using var batch = new EncodedBatch([encoded], tokenizer.Vocabulary);
-            var (logits, _) = bert.call(batch.InputIds, batch.TokenTypeIds, batch.AttentionMask);
+            // Row m holds the logits of the m-th mask (the batch has one text, so positions index it directly).
+            using var positions = tensor(masks.Select(p => (long)p).ToArray());
+            var logits = bert.MaskedLmLogits(batch.InputIds, batch.TokenTypeIds, batch.AttentionMask, positions);
             for (int m = 0; m < masks.Count; m++)
             {
-                var probabilities = logits[0, masks[m]].softmax(-1);
+                var probabilities = logits[m].softmax(-1);
                 var (values, indices) = probabilities.topk(k);
                 float[] scores = values.data<float>().ToArray();
                 long[] ids = indices.data<long>().ToArray();

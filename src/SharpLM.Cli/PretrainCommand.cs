@@ -47,10 +47,12 @@ public static class PretrainCommand
         var beta2 = new Option<double>("--adam-beta2") { Description = "AdamW's second-moment decay (default: the recipe's)." };
         var epsilon = new Option<double>("--adam-epsilon") { Description = "AdamW's epsilon (default: the recipe's)." };
         var clip = new Option<double>("--clip") { Description = "Gradient clipping norm (default: the recipe's)." };
+        var objectiveName = new Option<string>("--objective") { Description = "mlm: masked LM (with NSP on sentence-pair data); electra: replaced-token detection on every token, with a masked-LM generator 1/4 as wide.", DefaultValueFactory = _ => "mlm" };
+        var precision = new Option<string>("--precision") { Description = "auto, fp32 or bf16 (matrix products and attention in bfloat16; weights, optimizer state and losses in float32). Default: the recipe's, auto: bf16 where the CPU has AVX-512 BF16 or AMX." };
         var skipNonFinite = new Option<bool>("--skip-nonfinite") { Description = "Skip the update of a step whose loss or gradient is NaN or infinite (counted in metrics) instead of stopping." };
-        var command = new Command("pretrain", "Pretrain a BERT (masked LM, and next-sentence prediction on sentence-pair data); no arguments: a tiny model on the embedded corpus for 3 minutes.")
+        var command = new Command("pretrain", "Pretrain a BERT (masked LM, and next-sentence prediction on sentence-pair data) or an ELECTRA; no arguments: a tiny model on the embedded corpus for 3 minutes.")
         {
-            config, recipe, preset, data, corpus, vocab, output, batchSize, gradAccum, lr, weightDecay, warmup, schedule, maxSteps, maxTime, evalEvery, saveEvery, seed, dynamic, resume, logEvery, keep, skipNonFinite, dryRun, threads, noGrouping, beta2, epsilon, clip,
+            config, recipe, objectiveName, precision, preset, data, corpus, vocab, output, batchSize, gradAccum, lr, weightDecay, warmup, schedule, maxSteps, maxTime, evalEvery, saveEvery, seed, dynamic, resume, logEvery, keep, skipNonFinite, dryRun, threads, noGrouping, beta2, epsilon, clip,
         };
         command.SetAction((parse, cancellation) =>
         {
@@ -76,6 +78,7 @@ public static class PretrainCommand
                 SaveEvery = parse.GetValue(saveEvery), LogEvery = parse.GetValue(logEvery), Seed = parse.GetValue(seed), DynamicMasking = parse.GetValue(dynamic),
                 EvalBatches = 50, SkipNonFinite = parse.GetValue(skipNonFinite), KeepCheckpoints = parse.GetValue(keep), GroupByLength = !parse.GetValue(noGrouping),
                 AdamBeta2 = Pick(beta2, chosen.Training.AdamBeta2), AdamEpsilon = Pick(epsilon, chosen.Training.AdamEpsilon), MaxGradNorm = Pick(clip, chosen.Training.MaxGradNorm),
+                Precision = Pick(precision, chosen.Training.Precision),
             };
             options.Validate();
 
@@ -98,6 +101,12 @@ public static class PretrainCommand
             // A preset trains with the recipe's model options; a --config is taken as written.
             var modelConfig = parse.GetValue(config) is string c ? BertConfig.Load(c)
                 : chosen.Model(BertConfig.Preset(parse.GetValue(preset)!, dataVocabulary.Count));
+            string objectiveKind = parse.GetValue(objectiveName)!;
+            if (objectiveKind is not ("mlm" or "electra")) throw new InvalidInputException($"--objective {objectiveKind}: use mlm or electra.");
+            if (objectiveKind == "electra" && !modelConfig.IsElectra)
+                modelConfig = modelConfig with { ModelType = "electra", EmbeddingWidth = modelConfig.EmbeddingSize, Architecture = "ElectraForPreTraining" };
+            if (objectiveKind == "mlm" && modelConfig.IsElectra)
+                throw new InvalidInputException($"{parse.GetValue(config)}: model_type electra trains with --objective electra.");
             if (modelConfig.VocabSize != dataVocabulary.Count)
                 throw new InvalidInputException($"{parse.GetValue(config)}: vocab_size {modelConfig.VocabSize} differs from the data's vocabulary ({dataVocabulary.Count} tokens).");
             if (modelConfig.MaxPositionEmbeddings < dataManifest.Options.MaxSeqLength)
@@ -106,11 +115,14 @@ public static class PretrainCommand
             if (parse.GetValue(threads) < 1) throw new InvalidInputException($"--threads {parse.GetValue(threads)}: must be at least 1.");
             TorchSharp.torch.set_num_threads(parse.GetValue(threads));
             TorchSharp.torch.random.manual_seed(options.Seed);
-            using var model = new BertForPreTraining(modelConfig);
+            PretrainingObjective objective = objectiveKind == "electra"
+                ? new ElectraObjective(new ElectraPretraining(modelConfig, ElectraPretraining.GeneratorConfig(modelConfig)))
+                : new MaskedLmObjective(new BertForPreTraining(modelConfig));
+            using var model = objective.Module;
             using var train = new PretrainingBatches(dataFolder, "train", dataVocabulary, options.Seed, options.DynamicMasking,
                 options.GroupByLength ? options.BatchSize : 0);
             using var validation = new PretrainingBatches(dataFolder, "validation", dataVocabulary, options.Seed);
-            var trainer = new PretrainingTrainer(model, train, validation, options, dataVocabulary, dataManifest.Lowercase, folder);
+            var trainer = new PretrainingTrainer(objective, train, validation, options, dataVocabulary, dataManifest.Lowercase, folder);
             if (parse.GetValue(dryRun))
             {
                 context.Output.WriteLine(DryRun(trainer, model, modelConfig, options, train.Count, parse.GetValue(threads), context));
@@ -124,8 +136,9 @@ public static class PretrainCommand
                 context.Error.WriteLine($"resumed from {checkpoint} at step {trainer.Step}");
             }
             else if (File.Exists(metricsPath)) File.Delete(metricsPath);
-            context.Error.WriteLine($"pretraining {modelConfig.NumHiddenLayers}x{modelConfig.HiddenSize} ({model.parameters().Sum(p => p.numel()):N0} parameters) on {train.Count:N0} examples, batch {options.BatchSize}x{options.GradientAccumulation}, " +
-                (options.MaxTime is { } t ? $"for {t}" : $"{options.MaxSteps:N0} steps") + $", into {folder}");
+            context.Error.WriteLine($"pretraining {(objective is ElectraObjective ? "an ELECTRA discriminator " : "")}{modelConfig.NumHiddenLayers}x{modelConfig.HiddenSize} ({model.parameters().Sum(p => p.numel()):N0} parameters{(objective is ElectraObjective e ? $" with the generator's {e.Model.Generator.Config.HiddenSize}-wide layers" : "")}) on {train.Count:N0} examples, batch {options.BatchSize}x{options.GradientAccumulation}, " +
+                (options.MaxTime is { } t ? $"for {t}" : $"{options.MaxSteps:N0} steps") +
+                (SharpLM.Model.MixedPrecision.Parse(options.Precision) is null ? ", fp32" : ", bf16 mixed precision") + $", into {folder}");
             EvaluationMetrics? metrics;
             using (var log = new TrainingLog(metricsPath, context.Error))
             {
@@ -144,7 +157,7 @@ public static class PretrainCommand
     }
 
     // Times a few steps and turns them into the cost of the whole run; evaluations and checkpoints come on top.
-    private static string DryRun(PretrainingTrainer trainer, BertForPreTraining model, BertConfig config, PretrainingOptions options, long examples, int threads, CommandContext context)
+    private static string DryRun(PretrainingTrainer trainer, TorchSharp.torch.nn.Module model, BertConfig config, PretrainingOptions options, long examples, int threads, CommandContext context)
     {
         var measured = trainer.MeasureThroughput();
         double steps = options.MaxTime is { } t ? Math.Min(options.MaxSteps, t.TotalSeconds / measured.SecondsPerStep) : options.MaxSteps;

@@ -30,11 +30,13 @@ public sealed class TrainingLog : IDisposable
         _metrics.WriteLine(JsonSerializer.Serialize(record, Json));
         if (_quiet && record.Validation is null) return;
         string eta = record.EtaSeconds is double s ? TimeSpan.FromSeconds(Math.Round(s)).ToString() : "?";
-        string line = $"step {record.Step,7} | loss {record.Loss:F4} (mlm {record.MaskedLmLoss:F4}, nsp {record.NextSentenceLoss:F4}) | lr {record.LearningRate:E2} | {record.TokensPerSecond,8:F0} tokens/s | ETA {eta}";
+        string parts = record.ReplacedTokenLoss is double rtd ? $"generator {record.MaskedLmLoss:F4}, discriminator {rtd:F4}" : $"mlm {record.MaskedLmLoss:F4}, nsp {record.NextSentenceLoss:F4}";
+        string line = $"step {record.Step,7} | loss {record.Loss:F4} ({parts}) | lr {record.LearningRate:E2} | {record.TokensPerSecond,8:F0} tokens/s | ETA {eta}";
         if (record.SkippedSteps > 0) line += $" | skipped {record.SkippedSteps}";
         if (record.Validation is { } v)
-            line += $"\n  validation: mlm loss {v.MaskedLmLoss:F4}, perplexity {v.Perplexity:F2}, mlm accuracy {v.MaskedLmAccuracy:P2}; without [UNK] ({v.UnknownLabelShare:P1} of labels): loss {v.KnownMaskedLmLoss:F4}, accuracy {v.KnownMaskedLmAccuracy:P2}" +
-                (v.NextSentenceAccuracy is double nsp ? $"; nsp accuracy {nsp:P2}" : "");
+            line += $"\n  validation: {(v.ReplacedTokenAccuracy is null ? "" : "generator ")}mlm loss {v.MaskedLmLoss:F4}, perplexity {v.Perplexity:F2}, mlm accuracy {v.MaskedLmAccuracy:P2}; without [UNK] ({v.UnknownLabelShare:P1} of labels): loss {v.KnownMaskedLmLoss:F4}, accuracy {v.KnownMaskedLmAccuracy:P2}" +
+                (v.NextSentenceAccuracy is double nsp ? $"; nsp accuracy {nsp:P2}" : "") +
+                (v.ReplacedTokenAccuracy is double rta ? $"; discriminator loss {v.ReplacedTokenLoss:F4}, accuracy {rta:P2} ({v.ReplacedTokenShare:P1} of tokens replaced)" : "");
         _progress.WriteLine(line);
     }
 

@@ -24,16 +24,22 @@ public static class HuggingFaceCheckpoint
 
     // Names Hugging Face may write that are not parameters of their own here: the decoder shares the
     // word embeddings and the prediction bias, and position_ids is a constant buffer.
-    private static readonly string[] Aliases = ["cls.predictions.decoder.weight", "cls.predictions.decoder.bias"];
+    private static readonly string[] Aliases = ["cls.predictions.decoder.weight", "cls.predictions.decoder.bias", "generator_lm_head.weight"];
 
-    /// <summary>Writes config.json, vocab.txt, tokenizer_config.json and model.safetensors into <paramref name="directory"/>, each atomically.</summary>
-    public static void Save(nn.Module model, BertConfig config, Vocabulary vocabulary, string directory, bool lowercase = true)
+    /// <summary>
+    /// Writes config.json, vocab.txt, tokenizer_config.json and model.safetensors into <paramref name="directory"/>,
+    /// each atomically. <paramref name="shared"/> adds weights the model uses but another module owns
+    /// (ELECTRA's generator embeds with the discriminator's embeddings), under their names in this model.
+    /// </summary>
+    public static void Save(nn.Module model, BertConfig config, Vocabulary vocabulary, string directory, bool lowercase = true,
+        IEnumerable<(string Name, Tensor Value)>? shared = null)
     {
         if (vocabulary.Count != config.VocabSize)
             throw new InvalidInputException($"{directory}: the vocabulary has {vocabulary.Count} tokens but the model's vocab_size is {config.VocabSize}.");
         Directory.CreateDirectory(directory);
         var state = new Dictionary<string, Tensor>();
         foreach (var (name, parameter) in model.named_parameters()) state[name] = parameter.detach().contiguous();
+        foreach (var (name, value) in shared ?? []) state[name] = value.detach().contiguous();
         AtomicFile.Write(Path.Combine(directory, WeightsFile), stream => Safetensors.SaveStateDict(stream, state, leaveOpen: true));
         vocabulary.Save(Path.Combine(directory, "vocab.txt"));
         AtomicFile.WriteAllText(Path.Combine(directory, "tokenizer_config.json"),
@@ -109,11 +115,16 @@ public static class HuggingFaceCheckpoint
     public static CheckpointLoadReport Load(nn.Module model, IReadOnlyDictionary<string, Tensor> weights, string source)
     {
         var parameters = model.named_parameters().ToDictionary(p => p.name, p => p.parameter);
-        bool modelHasPrefix = parameters.Keys.Any(k => k.StartsWith("bert.", StringComparison.Ordinal));
-        bool weightsHavePrefix = weights.Keys.Any(k => k.StartsWith("bert.", StringComparison.Ordinal));
+        // The encoder's prefix: bert. for BERT, electra. for ELECTRA (Hugging Face's field names).
+        string? EncoderPrefix(IEnumerable<string> names) =>
+            names.Any(k => k.StartsWith("bert.", StringComparison.Ordinal)) ? "bert."
+            : names.Any(k => k.StartsWith("electra.", StringComparison.Ordinal)) ? "electra." : null;
+        string? modelPrefix = EncoderPrefix(parameters.Keys), weightsPrefix = EncoderPrefix(weights.Keys);
+        bool IsHead(string key) => key.StartsWith("cls.", StringComparison.Ordinal) || key.StartsWith("discriminator_predictions.", StringComparison.Ordinal)
+            || key.StartsWith("generator_", StringComparison.Ordinal);
         string Rename(string key) =>
-            modelHasPrefix && !weightsHavePrefix && !key.StartsWith("cls.", StringComparison.Ordinal) ? "bert." + key
-            : !modelHasPrefix && weightsHavePrefix && key.StartsWith("bert.", StringComparison.Ordinal) ? key[5..]
+            modelPrefix is not null && weightsPrefix is null && !IsHead(key) ? modelPrefix + key
+            : modelPrefix is null && weightsPrefix is not null && key.StartsWith(weightsPrefix, StringComparison.Ordinal) ? key[weightsPrefix.Length..]
             : key;
 
         var filled = new HashSet<string>();

@@ -22,10 +22,10 @@ public sealed class BertEmbeddings : Module<Tensor, Tensor, Tensor>
     /// <summary>Creates the embeddings of <paramref name="config"/>.</summary>
     public BertEmbeddings(BertConfig config) : base(nameof(BertEmbeddings))
     {
-        word_embeddings = Embedding(config.VocabSize, config.HiddenSize, padding_idx: config.PadTokenId);
-        position_embeddings = Embedding(config.MaxPositionEmbeddings, config.HiddenSize);
-        token_type_embeddings = Embedding(config.TypeVocabSize, config.HiddenSize);
-        LayerNorm = nn.LayerNorm([config.HiddenSize], config.LayerNormEps);
+        word_embeddings = Embedding(config.VocabSize, config.EmbeddingSize, padding_idx: config.PadTokenId);
+        position_embeddings = Embedding(config.MaxPositionEmbeddings, config.EmbeddingSize);
+        token_type_embeddings = Embedding(config.TypeVocabSize, config.EmbeddingSize);
+        LayerNorm = nn.LayerNorm([config.EmbeddingSize], config.LayerNormEps);
         dropout = Dropout(config.HiddenDropoutProb);
         RegisterComponents();
     }
@@ -47,7 +47,7 @@ public sealed class BertEmbeddings : Module<Tensor, Tensor, Tensor>
 }
 
 /// <summary>Multi-head self-attention: query, key and value projections and scaled dot-product attention.</summary>
-public sealed class BertSelfAttention : Module<Tensor, Tensor, Tensor>
+public sealed class BertSelfAttention : Module<Tensor, Tensor, Tensor>, IMixedPrecision
 {
     private readonly Linear query;
     private readonly Linear key;
@@ -72,7 +72,7 @@ public sealed class BertSelfAttention : Module<Tensor, Tensor, Tensor>
         long batch = hidden.shape[0], length = hidden.shape[1], width = hidden.shape[2];
         Tensor Heads(Linear projection)
         {
-            using var projected = projection.call(hidden);
+            using var projected = MixedPrecision.Linear(projection, hidden, ComputeType);
             using var split = projected.view(batch, length, _heads, width / _heads);
             return split.transpose(1, 2);
         }
@@ -83,13 +83,16 @@ public sealed class BertSelfAttention : Module<Tensor, Tensor, Tensor>
         using var joined = context.transpose(1, 2);
         return joined.reshape(batch, length, width);
     }
+
+    /// <inheritdoc/>
+    public ScalarType? ComputeType { get; set; }
 }
 
 /// <summary>
 /// Projection of a sub-block's result, dropout, residual and LayerNorm: Hugging Face's BertSelfOutput
 /// (after attention) and BertOutput (after the feed-forward) have this same shape.
 /// </summary>
-public sealed class BertResidualOutput : Module<Tensor, Tensor, Tensor>
+public sealed class BertResidualOutput : Module<Tensor, Tensor, Tensor>, IMixedPrecision
 {
     private readonly Linear dense;
     private readonly LayerNorm LayerNorm;
@@ -109,10 +112,13 @@ public sealed class BertResidualOutput : Module<Tensor, Tensor, Tensor>
     /// <summary>This block's LayerNorm, which a pre-LayerNorm layer applies to the sub-block's input instead.</summary>
     public Tensor Normalize(Tensor input) => LayerNorm.call(input);
 
-    /// <summary>Post-LN: LayerNorm(dropout(dense(x)) + residual). Pre-LN: dropout(dense(x)) + residual.</summary>
+    /// <inheritdoc/>
+    public ScalarType? ComputeType { get; set; }
+
+    /// <summary>Post-LN: LayerNorm(dropout(dense(x)) + residual). Pre-LN: dropout(dense(x)) + residual (in the residual's dtype).</summary>
     public override Tensor forward(Tensor subBlockOutput, Tensor residual)
     {
-        using var projected = dense.call(subBlockOutput);
+        using var projected = MixedPrecision.Linear(dense, subBlockOutput, ComputeType);
         using var dropped = dropout.call(projected);
         if (_preLayerNorm) return dropped + residual;
         using var sum = dropped + residual;
@@ -151,7 +157,7 @@ public sealed class BertAttention : Module<Tensor, Tensor, Tensor>
 }
 
 /// <summary>The first half of the feed-forward block: dense to the intermediate size and the activation (gated when GLU is on).</summary>
-public sealed class BertIntermediate : Module<Tensor, Tensor>
+public sealed class BertIntermediate : Module<Tensor, Tensor>, IMixedPrecision
 {
     private readonly Linear dense;
     private readonly string _activation;
@@ -167,9 +173,12 @@ public sealed class BertIntermediate : Module<Tensor, Tensor>
     }
 
     /// <inheritdoc/>
+    public ScalarType? ComputeType { get; set; }
+
+    /// <inheritdoc/>
     public override Tensor forward(Tensor hidden)
     {
-        using var projected = dense.call(hidden);
+        using var projected = MixedPrecision.Linear(dense, hidden, ComputeType);
         if (!_gated) return Activation.Apply(_activation, projected);
         var halves = projected.chunk(2, -1);
         using var gate = halves[0];
@@ -264,25 +273,34 @@ public sealed class BertPooler : Module<Tensor, Tensor>
 }
 
 /// <summary>
-/// The BERT encoder (Hugging Face's BertModel): embeddings, layers and pooler. Input ids, segment ids
-/// and attention mask are [batch, length] int64; the outputs are the last hidden state
-/// [batch, length, hidden] and the pooled output [batch, hidden].
+/// The encoder (Hugging Face's BertModel, or ElectraModel when the config's model_type is "electra"):
+/// embeddings, for ELECTRA a projection from the embedding width to the hidden size
+/// (embeddings_project, present when they differ), the layers, and for BERT the pooler. Input ids,
+/// segment ids and attention mask are [batch, length] int64; the outputs are the last hidden state
+/// [batch, length, hidden] and the pooled output [batch, hidden] (empty without a pooler).
 /// </summary>
-public sealed class BertModel : Module<Tensor, Tensor, Tensor, (Tensor LastHiddenState, Tensor PooledOutput)>
+public sealed class BertModel : Module<Tensor, Tensor, Tensor, (Tensor LastHiddenState, Tensor PooledOutput)>, IMixedPrecision
 {
-    private readonly BertEmbeddings embeddings;
+    private readonly BertEmbeddings? embeddings;
+    private readonly Linear? embeddings_project;
     private readonly BertEncoder encoder;
     private readonly BertPooler? pooler;
+    // ELECTRA's generator embeds with the discriminator's embeddings: held outside this module's
+    // fields so that the shared weights are registered (and updated) once, by their owner.
+    private readonly Func<BertEmbeddings>? _sharedEmbeddings;
 
     /// <summary>Creates a model with Hugging Face's initialisation.</summary>
     /// <param name="config">Sizes and options.</param>
-    /// <param name="addPoolingLayer">False for heads that do not use the pooled output (token classification, QA), as in Hugging Face.</param>
-    public BertModel(BertConfig config, bool addPoolingLayer = true) : base(nameof(BertModel))
+    /// <param name="addPoolingLayer">False for heads that do not use the pooled output (token classification, QA), as in Hugging Face; ELECTRA never has one.</param>
+    /// <param name="sharedEmbeddings">Another model's embeddings to use instead of owning any (ELECTRA's generator shares the discriminator's).</param>
+    public BertModel(BertConfig config, bool addPoolingLayer = true, BertEmbeddings? sharedEmbeddings = null) : base(nameof(BertModel))
     {
         Config = config.Validate();
-        embeddings = new BertEmbeddings(config);
+        if (sharedEmbeddings is null) embeddings = new BertEmbeddings(config);
+        else _sharedEmbeddings = () => sharedEmbeddings;
+        if (config.EmbeddingSize != config.HiddenSize) embeddings_project = Linear(config.EmbeddingSize, config.HiddenSize);
         encoder = new BertEncoder(config);
-        if (addPoolingLayer) pooler = new BertPooler(config);
+        if (addPoolingLayer && !config.IsElectra) pooler = new BertPooler(config);
         RegisterComponents();
         BertInitialization.Apply(this, config);
     }
@@ -291,14 +309,19 @@ public sealed class BertModel : Module<Tensor, Tensor, Tensor, (Tensor LastHidde
     public BertConfig Config { get; }
 
     /// <summary>The embeddings, whose word matrix the masked-LM decoder shares.</summary>
-    public BertEmbeddings Embeddings => embeddings;
+    public BertEmbeddings Embeddings => embeddings ?? _sharedEmbeddings!();
+
+    /// <summary>The compute dtype of the layers (see <see cref="MixedPrecision"/>); the embeddings, their projection and the pooler stay in the weights' dtype.</summary>
+    public ScalarType? ComputeType { get; set; }
 
     /// <summary>The last hidden state, and the pooled output (an empty tensor when the model has no pooler).</summary>
     public override (Tensor LastHiddenState, Tensor PooledOutput) forward(Tensor inputIds, Tensor tokenTypeIds, Tensor attentionMask)
     {
-        using var additiveMask = AdditiveMask(attentionMask, embeddings.WordEmbeddings.dtype);
-        using var embedded = embeddings.call(inputIds, tokenTypeIds);
-        var sequence = encoder.call(embedded, additiveMask);
+        // Attention takes its mask in the dtype it computes in.
+        using var additiveMask = AdditiveMask(attentionMask, ComputeType ?? Embeddings.WordEmbeddings.dtype);
+        using var embedded = Embeddings.call(inputIds, tokenTypeIds);
+        using var projected = embeddings_project is null ? embedded.alias() : embeddings_project.call(embedded);
+        var sequence = encoder.call(projected, additiveMask);
         return (sequence, pooler is null ? empty(0) : pooler.call(sequence));
     }
 

@@ -42,6 +42,28 @@ public sealed record BertConfig
     public int PadTokenId { get; init; }
 
     /// <summary>
+    /// Hugging Face's model_type: "bert", or "electra" (Clark et al. 2020): the same encoder, named
+    /// electra.* instead of bert.*, without a pooler, with embeddings of their own width
+    /// (embedding_size) projected to the hidden size, and ELECTRA's task heads.
+    /// </summary>
+    public string ModelType { get; init; } = "bert";
+
+    /// <summary>Width of the embeddings (ELECTRA's embedding_size); the hidden size when null, as in BERT.</summary>
+    public int? EmbeddingWidth { get; init; }
+
+    /// <summary>Width of the embeddings: <see cref="EmbeddingWidth"/>, or the hidden size.</summary>
+    public int EmbeddingSize => EmbeddingWidth ?? HiddenSize;
+
+    /// <summary>Whether this is an ELECTRA model (model_type "electra").</summary>
+    public bool IsElectra => ModelType == "electra";
+
+    /// <summary>The name of the encoder's field, and so the prefix of its weights: "bert" or "electra".</summary>
+    public string EncoderName => IsElectra ? "electra" : "bert";
+
+    /// <summary>Hugging Face's class name for a model of this type with the head <paramref name="head"/> ("ForSequenceClassification" gives BertForSequenceClassification or ElectraForSequenceClassification).</summary>
+    public string ClassName(string head) => (IsElectra ? "Electra" : "Bert") + head;
+
+    /// <summary>
     /// SharpLM option (key sharplm_pre_layer_norm, default false): LayerNorm before attention and
     /// feed-forward instead of after the residual, and a final LayerNorm (bert.encoder.LayerNorm); it
     /// trains stably at higher learning rates. The per-block LayerNorms keep their Hugging Face names.
@@ -113,6 +135,9 @@ public sealed record BertConfig
         Positive("intermediate_size", IntermediateSize);
         Positive("max_position_embeddings", MaxPositionEmbeddings);
         Positive("type_vocab_size", TypeVocabSize);
+        Positive("embedding_size", EmbeddingSize);
+        if (ModelType is not ("bert" or "electra"))
+            throw new InvalidInputException($"{source}: model_type '{ModelType}' is not supported; SharpLM reads bert and electra models.");
         if (HiddenSize % NumAttentionHeads != 0)
             throw new InvalidInputException($"{source}: hidden_size {HiddenSize} is not divisible by num_attention_heads {NumAttentionHeads}.");
         if (!Activations.Contains(HiddenAct))
@@ -166,6 +191,8 @@ public sealed record BertConfig
                 LayerNormEps = Double("layer_norm_eps", defaults.LayerNormEps),
                 InitializerRange = Double("initializer_range", defaults.InitializerRange),
                 PadTokenId = Int("pad_token_id", defaults.PadTokenId),
+                ModelType = json["model_type"]?.GetValue<string>() ?? defaults.ModelType,
+                EmbeddingWidth = json["embedding_size"] is JsonNode width ? width.GetValue<int>() : null,
                 PreLayerNorm = Bool("sharplm_pre_layer_norm", defaults.PreLayerNorm),
                 LinearBias = Bool("sharplm_linear_bias", defaults.LinearBias),
                 GatedFeedForward = Bool("sharplm_glu", defaults.GatedFeedForward),
@@ -182,13 +209,13 @@ public sealed record BertConfig
         }
     }
 
-    /// <summary>The config.json text, with Hugging Face's keys (and model_type "bert").</summary>
+    /// <summary>The config.json text, with Hugging Face's keys (model_type "bert" or "electra").</summary>
     public string ToJson()
     {
         var json = new JsonObject
         {
-            ["architectures"] = new JsonArray(Architecture ?? (Labels.Count > 0 ? "BertForSequenceClassification" : "BertForPreTraining")),
-            ["model_type"] = "bert",
+            ["architectures"] = new JsonArray(Architecture ?? ClassName(Labels.Count > 0 ? "ForSequenceClassification" : "ForPreTraining")),
+            ["model_type"] = ModelType,
             ["vocab_size"] = VocabSize,
             ["hidden_size"] = HiddenSize,
             ["num_hidden_layers"] = NumHiddenLayers,
@@ -209,6 +236,7 @@ public sealed record BertConfig
             ["sharplm_sparse_mlm"] = SparseMaskedLm,
             ["sharplm_pretraining_dropout"] = PretrainingDropout,
         };
+        if (IsElectra) json["embedding_size"] = EmbeddingSize;
         if (Crf) json["sharplm_crf"] = true;
         if (Labels.Count > 0)
         {

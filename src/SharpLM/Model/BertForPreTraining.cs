@@ -6,7 +6,7 @@ using static TorchSharp.torch.nn;
 namespace SharpLM.Model;
 
 /// <summary>Dense + activation + LayerNorm before the vocabulary projection (cls.predictions.transform).</summary>
-public sealed class BertPredictionHeadTransform : Module<Tensor, Tensor>
+public sealed class BertPredictionHeadTransform : Module<Tensor, Tensor>, IMixedPrecision
 {
     private readonly Linear dense;
     private readonly LayerNorm LayerNorm;
@@ -22,11 +22,15 @@ public sealed class BertPredictionHeadTransform : Module<Tensor, Tensor>
     }
 
     /// <inheritdoc/>
+    public ScalarType? ComputeType { get; set; }
+
+    /// <inheritdoc/>
     public override Tensor forward(Tensor hidden)
     {
-        using var projected = dense.call(hidden);
+        using var projected = MixedPrecision.Linear(dense, hidden, ComputeType);
         using var activated = Activation.Apply(_activation, projected);
-        return LayerNorm.call(activated);
+        using var full = activated.to(hidden.dtype);
+        return LayerNorm.call(full);
     }
 }
 
@@ -34,7 +38,7 @@ public sealed class BertPredictionHeadTransform : Module<Tensor, Tensor>
 /// The masked-LM head (cls.predictions): the transform, then a projection onto the vocabulary whose
 /// weight is the word embedding matrix (tied, as in BERT) plus its own bias (cls.predictions.bias).
 /// </summary>
-public sealed class BertLMPredictionHead : Module<Tensor, Tensor>
+public sealed class BertLMPredictionHead : Module<Tensor, Tensor>, IMixedPrecision
 {
     private readonly BertPredictionHeadTransform transform;
     private readonly Parameter bias;
@@ -51,11 +55,14 @@ public sealed class BertLMPredictionHead : Module<Tensor, Tensor>
         RegisterComponents();
     }
 
-    /// <summary>Vocabulary logits [..., vocab] for hidden states [..., hidden].</summary>
+    /// <inheritdoc/>
+    public ScalarType? ComputeType { get; set; }
+
+    /// <summary>Vocabulary logits [..., vocab] for hidden states [..., hidden], in the hidden states' dtype.</summary>
     public override Tensor forward(Tensor hidden)
     {
         using var transformed = transform.call(hidden);
-        return functional.linear(transformed, _decoderWeight(), bias);
+        return MixedPrecision.Float32(MixedPrecision.Linear(transformed, _decoderWeight(), bias, ComputeType), ComputeType);
     }
 }
 
@@ -88,7 +95,7 @@ public sealed class BertPreTrainingHeads : Module<Tensor, Tensor, (Tensor, Tenso
 /// BERT with its pretraining heads (Hugging Face's BertForPreTraining): fields "bert" and "cls", so
 /// that parameter names are bert.* and cls.* exactly as in Hugging Face checkpoints.
 /// </summary>
-public sealed class BertForPreTraining : Module<Tensor, Tensor, Tensor, (Tensor PredictionLogits, Tensor SeqRelationshipLogits)>
+public sealed class BertForPreTraining : Module<Tensor, Tensor, Tensor, (Tensor PredictionLogits, Tensor SeqRelationshipLogits)>, IMaskedLanguageModel
 {
     private readonly BertModel bert;
     private readonly BertPreTrainingHeads cls;
@@ -96,6 +103,8 @@ public sealed class BertForPreTraining : Module<Tensor, Tensor, Tensor, (Tensor 
     /// <summary>Creates the model with Hugging Face's initialisation.</summary>
     public BertForPreTraining(BertConfig config) : base(nameof(BertForPreTraining))
     {
+        if (config.IsElectra)
+            throw new InvalidInputException("config.json: model_type electra has no BERT pretraining heads; an ELECTRA generator (ElectraForMaskedLM) fills masks, its discriminator detects replaced tokens.");
         bert = new BertModel(config);
         cls = new BertPreTrainingHeads(config, () => bert.Embeddings.WordEmbeddings);
         RegisterComponents();
@@ -161,6 +170,14 @@ public sealed class BertForPreTraining : Module<Tensor, Tensor, Tensor, (Tensor 
             }
             return (mlm, cls.NextSentence.call(pooled));
         }
+    }
+
+    /// <inheritdoc/>
+    public Tensor MaskedLmLogits(Tensor inputIds, Tensor tokenTypeIds, Tensor attentionMask, Tensor maskedPositions)
+    {
+        var (mlm, nsp) = PretrainingLogits(inputIds, tokenTypeIds, attentionMask, maskedPositions);
+        nsp.Dispose();
+        return mlm;
     }
 
     /// <summary>Masked-LM logits [batch, length, vocab] and NSP logits [batch, 2].</summary>

@@ -8,19 +8,27 @@ namespace SharpLM.Model;
 // ways: BertForSequenceClassification, BertForQuestionAnswering. BertForTokenClassification lives in
 // Tasks/TokenClassification beside the CRF it may carry.
 
-/// <summary>Pooled [CLS] output, dropout, linear: one logit per label (fields bert, dropout, classifier).</summary>
+/// <summary>
+/// One logit per label. BERT (fields bert, dropout, classifier): pooled [CLS] output, dropout, linear.
+/// ELECTRA (Hugging Face's ElectraForSequenceClassification, fields electra, classifier): the first
+/// token's hidden state through <see cref="ElectraClassificationHead"/>.
+/// </summary>
 public sealed class BertForSequenceClassification : Module<Tensor, Tensor, Tensor, Tensor>
 {
     private readonly BertModel bert;
     private readonly Dropout dropout;
-    private readonly Linear classifier;
+    private readonly Module<Tensor, Tensor> classifier;
+    private readonly bool _electra;
 
     /// <summary>Creates the model for <paramref name="labels"/> labels.</summary>
     public BertForSequenceClassification(BertConfig config, int labels) : base(nameof(BertForSequenceClassification))
     {
         bert = new BertModel(config);
+        // The encoder's field is named as Hugging Face names it for the model type: bert or electra.
+        register_module(config.EncoderName, bert);
         dropout = Dropout(config.HiddenDropoutProb);
-        classifier = Linear(config.HiddenSize, labels);
+        _electra = config.IsElectra;
+        classifier = _electra ? new ElectraClassificationHead(config, labels) : Linear(config.HiddenSize, labels);
         RegisterComponents();
         BertInitialization.Apply(classifier, config);
     }
@@ -32,6 +40,11 @@ public sealed class BertForSequenceClassification : Module<Tensor, Tensor, Tenso
     public override Tensor forward(Tensor inputIds, Tensor tokenTypeIds, Tensor attentionMask)
     {
         var (sequence, pooled) = bert.call(inputIds, tokenTypeIds, attentionMask);
+        if (_electra)
+        {
+            pooled.Dispose();
+            using (sequence) return classifier.call(sequence);
+        }
         sequence.Dispose();
         using (pooled)
         using (var dropped = dropout.call(pooled))
@@ -39,7 +52,7 @@ public sealed class BertForSequenceClassification : Module<Tensor, Tensor, Tenso
     }
 }
 
-/// <summary>Span extraction: a start and an end logit per token (fields bert, qa_outputs; no pooler).</summary>
+/// <summary>Span extraction: a start and an end logit per token (fields bert or electra, qa_outputs; no pooler).</summary>
 public sealed class BertForQuestionAnswering : Module<Tensor, Tensor, Tensor, (Tensor StartLogits, Tensor EndLogits)>
 {
     private readonly BertModel bert;
@@ -49,6 +62,7 @@ public sealed class BertForQuestionAnswering : Module<Tensor, Tensor, Tensor, (T
     public BertForQuestionAnswering(BertConfig config) : base(nameof(BertForQuestionAnswering))
     {
         bert = new BertModel(config, addPoolingLayer: false);
+        register_module(config.EncoderName, bert);
         qa_outputs = Linear(config.HiddenSize, 2);
         RegisterComponents();
         BertInitialization.Apply(qa_outputs, config);

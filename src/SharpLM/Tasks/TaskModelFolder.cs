@@ -10,25 +10,32 @@ public static class TaskModelFolder
 {
     /// <summary>
     /// Fills the encoder of <paramref name="model"/> from a pretrained folder (pretraining checkpoint, bare
-    /// BertModel or another task's model): every bert.* weight the model has must be there, except the
-    /// pooler when <paramref name="poolerOptional"/>; the task head may be new.
+    /// BertModel or ElectraModel, ELECTRA discriminator, or another task's model): every bert.* (or
+    /// electra.*) weight the model has must be there, except the pooler when <paramref name="poolerOptional"/>;
+    /// the task head may be new.
     /// </summary>
     public static void LoadEncoder(nn.Module model, BertConfig config, string directory, bool poolerOptional = true)
     {
         var report = HuggingFaceCheckpoint.LoadDirectory(model, config, directory);
-        var missing = report.Missing.Where(k => k.StartsWith("bert.", StringComparison.Ordinal)
-            && !(poolerOptional && k.StartsWith("bert.pooler.", StringComparison.Ordinal))).ToList();
+        string prefix = config.EncoderName + ".";
+        var missing = report.Missing.Where(k => k.StartsWith(prefix, StringComparison.Ordinal)
+            && !(poolerOptional && k.StartsWith(prefix + "pooler.", StringComparison.Ordinal))).ToList();
         if (missing.Count > 0)
-            throw new InvalidInputException($"{directory}: the folder lacks {missing.Count} encoder weights (first: {missing[0]}); it is not a BERT encoder of this config.");
+            throw new InvalidInputException($"{directory}: the folder lacks {missing.Count} encoder weights (first: {missing[0]}); it is not a {config.ModelType} encoder of this config.");
     }
 
-    /// <summary>Loads a fine-tuned model of <paramref name="architecture"/> saved by SharpLM or Hugging Face: every weight must be there.</summary>
-    public static BertConfig ConfigOf(string directory, string architecture)
+    /// <summary>
+    /// The config of a fine-tuned model saved by SharpLM or Hugging Face, checked to be the model type's
+    /// class with <paramref name="head"/> ("ForSequenceClassification": BertForSequenceClassification or
+    /// ElectraForSequenceClassification) and to name its labels.
+    /// </summary>
+    public static BertConfig ConfigOf(string directory, string head)
     {
         var config = BertConfig.Load(directory);
+        string architecture = config.ClassName(head);
         if (config.Architecture != architecture)
             throw new InvalidInputException($"{directory}: config.json says architectures [{config.Architecture}], not {architecture}; fine-tune a model for this task first.");
-        if (config.Labels.Count == 0 && architecture != "BertForQuestionAnswering")
+        if (config.Labels.Count == 0 && head != "ForQuestionAnswering")
             throw new InvalidInputException($"{directory}: config.json has no id2label; a {architecture} needs its labels.");
         return config;
     }

@@ -18,12 +18,12 @@ public sealed record CheckpointManifest(IReadOnlyList<CheckpointManifest.Entry> 
     /// <summary>One file: its name in the folder, its length in bytes, its SHA-256 in lowercase hex.</summary>
     public sealed record Entry(string Name, long Size, string Sha256);
 
-    /// <summary>Hashes every file of <paramref name="folder"/> (but the manifest) and writes the manifest atomically.</summary>
+    /// <summary>Hashes every file of <paramref name="folder"/> and its subfolders (an ELECTRA run's generator/), but the manifest, and writes the manifest atomically.</summary>
     public static CheckpointManifest Write(string folder)
     {
-        var entries = Directory.EnumerateFiles(folder)
-            .Select(Path.GetFileName)
-            .Where(name => name != FileName && !name!.StartsWith('.'))
+        var entries = Directory.EnumerateFiles(folder, "*", SearchOption.AllDirectories)
+            .Select(file => Path.GetRelativePath(folder, file).Replace(Path.DirectorySeparatorChar, '/'))
+            .Where(name => name != FileName && !Path.GetFileName(name).StartsWith('.'))
             .Order(StringComparer.Ordinal)
             .Select(name => new Entry(name!, new FileInfo(Path.Combine(folder, name!)).Length, Hash(Path.Combine(folder, name!))))
             .ToList();

@@ -42,8 +42,8 @@ public static class ClozeEvaluation
         return questions;
     }
 
-    /// <summary>Asks <paramref name="model"/> (put in eval mode) every question, in batches.</summary>
-    public static ClozeResult Run(BertForPreTraining model, BertTokenizer tokenizer, IReadOnlyList<ClozeQuestion> questions, int k = 10, int batchSize = 32)
+    /// <summary>Asks <paramref name="model"/> (its <paramref name="module"/> put in eval mode) every question, in batches.</summary>
+    public static ClozeResult Run(nn.Module module, IMaskedLanguageModel model, BertTokenizer tokenizer, IReadOnlyList<ClozeQuestion> questions, int k = 10, int batchSize = 32)
     {
         var vocabulary = tokenizer.Vocabulary;
         var answerable = new List<(EncodedText Encoded, int Mask, int Answer)>();
@@ -56,7 +56,7 @@ public static class ClozeEvaluation
             int mask = Array.IndexOf(encoded.Ids, vocabulary.MaskId);
             if (mask >= 0) answerable.Add((encoded, mask, pieces[1]));
         }
-        model.eval();
+        module.eval();
         int top1 = 0, topK = 0;
         using var _ = no_grad();
         foreach (var chunk in answerable.Chunk(batchSize))
@@ -67,7 +67,7 @@ public static class ClozeEvaluation
             // positions onto the vocabulary (with sparse MLM), as in pretraining.
             long length = batch.InputIds.shape[1];
             var positions = tensor(chunk.Select((q, i) => i * length + q.Mask).ToArray());
-            var (atMask, _) = model.PretrainingLogits(batch.InputIds, batch.TokenTypeIds, batch.AttentionMask, positions);
+            var atMask = model.MaskedLmLogits(batch.InputIds, batch.TokenTypeIds, batch.AttentionMask, positions);
             long[] best = atMask.topk(Math.Min(k, model.Config.VocabSize)).indexes.data<long>().ToArray();
             int width = best.Length / chunk.Length;
             for (int i = 0; i < chunk.Length; i++)

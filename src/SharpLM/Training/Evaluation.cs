@@ -12,9 +12,13 @@ namespace SharpLM.Training;
 /// </summary>
 public static class Evaluation
 {
-    /// <summary>Runs <paramref name="model"/> (in eval mode) over <paramref name="data"/>, at most <paramref name="maxBatches"/> batches (0: all).</summary>
-    public static EvaluationMetrics Run(BertForPreTraining model, PretrainingBatches data, int batchSize, int maxBatches = 0)
+    /// <summary>
+    /// Runs <paramref name="model"/> (in eval mode) over <paramref name="data"/>, at most <paramref name="maxBatches"/>
+    /// batches (0: all); NSP figures come from a BERT with its NSP head on sentence-pair data.
+    /// </summary>
+    public static EvaluationMetrics Run(IMaskedLanguageModel model, PretrainingBatches data, int batchSize, int maxBatches = 0)
     {
+        var withNextSentence = data.NextSentence ? model as BertForPreTraining : null;
         double mlmSum = 0, knownSum = 0, nspSum = 0;
         long masked = 0, maskedCorrect = 0, known = 0, knownCorrect = 0, examples = 0, nspCorrect = 0;
         int batches = 0;
@@ -24,7 +28,9 @@ public static class Evaluation
             using var scope = NewDisposeScope();
             using (batch)
             {
-                var (mlmLogits, nspLogits) = model.PretrainingLogits(batch.InputIds, batch.TokenTypeIds, batch.AttentionMask, batch.MaskedPositions);
+                var (mlmLogits, nspLogits) = withNextSentence is not null
+                    ? withNextSentence.PretrainingLogits(batch.InputIds, batch.TokenTypeIds, batch.AttentionMask, batch.MaskedPositions)
+                    : (model.MaskedLmLogits(batch.InputIds, batch.TokenTypeIds, batch.AttentionMask, batch.MaskedPositions), null);
                 var losses = nn.functional.cross_entropy(mlmLogits, batch.MaskedLabels, reduction: nn.Reduction.None);
                 var correct = mlmLogits.argmax(-1).eq(batch.MaskedLabels);
                 var isKnown = batch.MaskedLabels.ne(data.UnknownId);
@@ -33,10 +39,10 @@ public static class Evaluation
                 knownSum += losses.mul(isKnown).sum().item<float>();
                 knownCorrect += correct.logical_and(isKnown).sum().item<long>();
                 known += isKnown.sum().item<long>();
-                if (data.NextSentence)
+                if (withNextSentence is not null)
                 {
-                    nspSum += nn.functional.cross_entropy(nspLogits, batch.NextSentenceLabels, reduction: nn.Reduction.Sum).item<float>();
-                    nspCorrect += nspLogits.argmax(-1).eq(batch.NextSentenceLabels).sum().item<long>();
+                    nspSum += nn.functional.cross_entropy(nspLogits!, batch.NextSentenceLabels, reduction: nn.Reduction.Sum).item<float>();
+                    nspCorrect += nspLogits!.argmax(-1).eq(batch.NextSentenceLabels).sum().item<long>();
                 }
                 masked += batch.MaskedCount;
                 examples += batch.Examples;
@@ -45,7 +51,7 @@ public static class Evaluation
         }
         double mlmLoss = mlmSum / Math.Max(masked, 1);
         return new EvaluationMetrics(mlmLoss, Math.Exp(mlmLoss), (double)maskedCorrect / Math.Max(masked, 1),
-            data.NextSentence ? nspSum / Math.Max(examples, 1) : null, data.NextSentence ? (double)nspCorrect / Math.Max(examples, 1) : null, examples,
+            withNextSentence is not null ? nspSum / Math.Max(examples, 1) : null, withNextSentence is not null ? (double)nspCorrect / Math.Max(examples, 1) : null, examples,
             (double)(masked - known) / Math.Max(masked, 1), knownSum / Math.Max(known, 1), (double)knownCorrect / Math.Max(known, 1));
     }
 }

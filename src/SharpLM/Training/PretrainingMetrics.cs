@@ -10,14 +10,18 @@ namespace SharpLM.Training;
 /// <param name="UnknownLabelShare">Share of masked labels that are [UNK].</param>
 /// <param name="KnownMaskedLmLoss">Mean cross-entropy over the masked labels that are not [UNK].</param>
 /// <param name="KnownMaskedLmAccuracy">Accuracy over the masked labels that are not [UNK].</param>
+/// <param name="ReplacedTokenLoss">ELECTRA only: the discriminator's binary cross-entropy per real token on the generator's replacements.</param>
+/// <param name="ReplacedTokenAccuracy">ELECTRA only: share of real tokens the discriminator calls rightly original or replaced.</param>
+/// <param name="ReplacedTokenShare">ELECTRA only: share of real tokens that the generator's samples replaced (the all-original guess's error rate).</param>
 public sealed record EvaluationMetrics(double MaskedLmLoss, double Perplexity, double MaskedLmAccuracy, double? NextSentenceLoss, double? NextSentenceAccuracy, long Examples,
-    double UnknownLabelShare, double KnownMaskedLmLoss, double KnownMaskedLmAccuracy);
+    double UnknownLabelShare, double KnownMaskedLmLoss, double KnownMaskedLmAccuracy,
+    double? ReplacedTokenLoss = null, double? ReplacedTokenAccuracy = null, double? ReplacedTokenShare = null);
 
 /// <summary>One logged training step: what metrics.jsonl holds per line.</summary>
 /// <param name="Step">Optimizer steps done.</param>
-/// <param name="Loss">Masked-LM plus NSP loss of the step.</param>
-/// <param name="MaskedLmLoss">Masked-LM part of the loss.</param>
-/// <param name="NextSentenceLoss">NSP part of the loss.</param>
+/// <param name="Loss">Masked-LM plus NSP loss of the step (ELECTRA: generator loss plus 50 × discriminator loss).</param>
+/// <param name="MaskedLmLoss">Masked-LM part of the loss (ELECTRA: the generator's).</param>
+/// <param name="NextSentenceLoss">NSP part of the loss (0 for ELECTRA).</param>
 /// <param name="LearningRate">Learning rate of the step.</param>
 /// <param name="TokensPerSecond">Training tokens per second since the previous record.</param>
 /// <param name="ElapsedSeconds">Seconds since this process started training.</param>
@@ -25,9 +29,11 @@ public sealed record EvaluationMetrics(double MaskedLmLoss, double Perplexity, d
 /// <param name="Validation">Validation metrics, when the step evaluated.</param>
 /// <param name="SkippedSteps">Steps of the whole run (resumes included) whose update was skipped for a non-finite loss or gradient.</param>
 /// <param name="RssMegabytes">Resident memory of the process when the record was made, in MiB: flat over a healthy run.</param>
+/// <param name="ReplacedTokenLoss">ELECTRA only: the discriminator's loss (unweighted) of the step.</param>
 public sealed record TrainingLogRecord(
     int Step, double Loss, double MaskedLmLoss, double NextSentenceLoss, double LearningRate,
-    double TokensPerSecond, double ElapsedSeconds, double? EtaSeconds, EvaluationMetrics? Validation, int SkippedSteps = 0, double RssMegabytes = 0);
+    double TokensPerSecond, double ElapsedSeconds, double? EtaSeconds, EvaluationMetrics? Validation, int SkippedSteps = 0, double RssMegabytes = 0,
+    double? ReplacedTokenLoss = null);
 
 /// <summary>What a training step costs on this machine (see <see cref="PretrainingTrainer.MeasureThroughput"/>).</summary>
 /// <param name="SecondsPerStep">Wall-clock seconds per optimizer step.</param>

@@ -21,6 +21,7 @@ namespace SharpLM.Training;
 /// <param name="GroupByLength">Batch examples of similar length together, so that less of each batch is padding.</param>
 /// <param name="AdamBeta2">AdamW's second-moment decay (BERT 0.999; Cramming and RoBERTa 0.98, steadier at high learning rates).</param>
 /// <param name="AdamEpsilon">AdamW's epsilon (BERT 1e-6).</param>
+/// <param name="Precision">fp32; bf16: matrix products and attention in bfloat16, weights, optimizer state and losses in float32 (see <see cref="Model.MixedPrecision"/>); auto: bf16 where the CPU has bfloat16 dot products, else fp32.</param>
 public sealed record PretrainingOptions(
     int BatchSize = 32,
     int GradientAccumulation = 1,
@@ -41,7 +42,8 @@ public sealed record PretrainingOptions(
     int KeepCheckpoints = 3,
     bool GroupByLength = false,
     double AdamBeta2 = 0.999,
-    double AdamEpsilon = 1e-6)
+    double AdamEpsilon = 1e-6,
+    string Precision = "fp32")
 {
     /// <summary>Checks the settings; the message names the option.</summary>
     public PretrainingOptions Validate()
@@ -58,6 +60,7 @@ public sealed record PretrainingOptions(
         if (!(AdamBeta2 >= 0 && AdamBeta2 < 1)) throw new InvalidInputException($"--adam-beta2 {AdamBeta2}: must be in [0, 1).");
         if (!(AdamEpsilon > 0) || double.IsInfinity(AdamEpsilon)) throw new InvalidInputException($"--adam-epsilon {AdamEpsilon}: must be a positive number.");
         if (!(MaxGradNorm > 0) || double.IsInfinity(MaxGradNorm)) throw new InvalidInputException($"--clip {MaxGradNorm}: must be a positive number.");
+        Model.MixedPrecision.Parse(Precision);
         if (LogEvery < 1) throw new InvalidInputException($"log interval {LogEvery}: must be at least 1.");
         return this;
     }

@@ -12,7 +12,7 @@ using static TorchSharp.torch;
 namespace SharpLM.Training;
 
 /// <summary>
-/// Pretrains a <see cref="BertForPreTraining"/> on prepared data: AdamW with weight decay on weight
+/// Pretrains on prepared data by a <see cref="PretrainingObjective"/> (BERT's masked LM, or ELECTRA): AdamW with weight decay on weight
 /// matrices only, linear warmup then linear, cosine or constant decay, gradient clipping, and gradient
 /// accumulation whose masked-LM loss is normalised by the masked tokens of all micro-batches of the
 /// step together (so accumulating k batches of b is the same step as one batch of k·b). Every random
@@ -21,7 +21,8 @@ namespace SharpLM.Training;
 /// </summary>
 public sealed class PretrainingTrainer
 {
-    private readonly BertForPreTraining _model;
+    private readonly PretrainingObjective _objective;
+    private readonly nn.Module _model;
     private readonly PretrainingBatches _train;
     private readonly PretrainingBatches? _validation;
     private readonly PretrainingOptions _options;
@@ -35,8 +36,17 @@ public sealed class PretrainingTrainer
     /// <summary>Creates the trainer; <paramref name="output"/> receives checkpoints, metrics.jsonl and the final model.</summary>
     public PretrainingTrainer(BertForPreTraining model, PretrainingBatches train, PretrainingBatches? validation, PretrainingOptions options,
         Vocabulary vocabulary, bool lowercase, string output)
+        : this(new MaskedLmObjective(model), train, validation, options, vocabulary, lowercase, output)
     {
-        _model = model;
+    }
+
+    /// <summary>Creates the trainer of <paramref name="objective"/>; <paramref name="output"/> receives checkpoints, metrics.jsonl and the final model.</summary>
+    public PretrainingTrainer(PretrainingObjective objective, PretrainingBatches train, PretrainingBatches? validation, PretrainingOptions options,
+        Vocabulary vocabulary, bool lowercase, string output)
+    {
+        _objective = objective;
+        var model = _model = objective.Module;
+        MixedPrecision.Apply(model, MixedPrecision.Parse(options.Precision));
         _train = train;
         _validation = validation;
         _options = options.Validate();
@@ -91,8 +101,7 @@ public sealed class PretrainingTrainer
         CheckpointManifest.Verify(checkpoint);
         var state = JsonSerializer.Deserialize<CheckpointState>(File.ReadAllText(Path.Combine(checkpoint, "trainer_state.json")))
             ?? throw new InvalidInputException($"{checkpoint}: trainer_state.json is empty.");
-        var report = HuggingFaceCheckpoint.LoadDirectory(_model, _model.Config, checkpoint);
-        if (report.Missing.Count > 0) throw new InvalidInputException($"{checkpoint}: the checkpoint lacks {report.Missing[0]}.");
+        _objective.Load(checkpoint);
         _optimizer.load_py(Path.Combine(checkpoint, "optimizer.bin"));
         Step = state.Step;
         DataPosition = state.DataPosition;
@@ -118,8 +127,10 @@ public sealed class PretrainingTrainer
             double seconds = logClock.Elapsed.TotalSeconds;
             double? eta = _options.MaxTime is { } m ? Math.Max(0, (m - clock.Elapsed).TotalSeconds)
                 : clock.Elapsed.TotalSeconds / Math.Max(Step, 1) * (_options.MaxSteps - Step);
-            Logged?.Invoke(new TrainingLogRecord(Step, loss, mlm, nsp, learningRate, tokensSinceLog / Math.Max(seconds, 1e-9),
-                clock.Elapsed.TotalSeconds, eta, validation, SkippedSteps, Math.Round(ProcessMemory.ResidentMegabytes, 1)));
+            // ELECTRA's second part is the discriminator's loss, logged under its own name.
+            bool electra = _objective is ElectraObjective;
+            Logged?.Invoke(new TrainingLogRecord(Step, loss, mlm, electra ? 0 : nsp, learningRate, tokensSinceLog / Math.Max(seconds, 1e-9),
+                clock.Elapsed.TotalSeconds, eta, validation, SkippedSteps, Math.Round(ProcessMemory.ResidentMegabytes, 1), electra ? nsp : null));
             tokensSinceLog = 0;
             logClock.Restart();
         }
@@ -161,7 +172,7 @@ public sealed class PretrainingTrainer
         if (finished && latest is { } step && evaluatedStep != Step && EvaluateNow() is { } final)
             Log(step.Loss, step.MaskedLm, step.NextSentence, step.LearningRate, final);
         SaveCheckpoint();
-        if (finished) HuggingFaceCheckpoint.Save(_model, _model.Config, _vocabulary, ModelDirectory, _lowercase);
+        if (finished) _objective.Save(ModelDirectory, _vocabulary, _lowercase);
         return last;
     }
 
@@ -189,30 +200,26 @@ public sealed class PretrainingTrainer
     /// message (or, with <see cref="PretrainingOptions.SkipNonFinite"/>, drops the update). It does not
     /// move <see cref="Step"/> or the data position: the benchmarks call it on a fixed batch.
     /// </summary>
-    /// <returns>The step's loss, its masked-LM and NSP parts, and the real (non-padding) tokens it trained on.</returns>
+    /// <returns>The step's loss, its masked-LM and NSP parts (ELECTRA: generator and unweighted discriminator losses), and the real (non-padding) tokens it trained on.</returns>
     public (double Loss, double MaskedLm, double NextSentence, long Tokens) TrainOn(IReadOnlyList<PretrainingBatch> batches, double learningRate)
     {
         using var scope = NewDisposeScope();
         foreach (var group in _optimizer.ParamGroups) group.LearningRate = learningRate;
         _optimizer.zero_grad();
-        long masked = batches.Sum(b => (long)b.MaskedCount), examples = batches.Sum(b => (long)b.Examples);
+        var counts = new StepCounts(batches.Sum(b => (long)b.MaskedCount), batches.Sum(b => (long)b.Examples), batches.Sum(b => b.Tokens));
         double factor = LossFactorForTests?.Invoke(Step) ?? 1;
-        double mlmTotal = 0, nspTotal = 0;
+        double total = 0, mlmTotal = 0, nspTotal = 0;
         long tokens = 0;
         foreach (var batch in batches)
         {
-            var (mlmLogits, nspLogits) = _model.PretrainingLogits(batch.InputIds, batch.TokenTypeIds, batch.AttentionMask, batch.MaskedPositions);
-            // Sums over the micro-batch, divided by the counts of the whole step: accumulation changes nothing.
-            var mlm = nn.functional.cross_entropy(mlmLogits, batch.MaskedLabels, reduction: nn.Reduction.Sum) / Math.Max(masked, 1);
-            // Data without sentence pairs (--no-nsp) trains the masked LM alone, as RoBERTa and Cramming do.
-            var nsp = _train.NextSentence ? nn.functional.cross_entropy(nspLogits, batch.NextSentenceLabels, reduction: nn.Reduction.Sum) / examples : zeros(1).squeeze();
-            var loss = factor == 1 ? mlm + nsp : (mlm + nsp) * factor;
+            var (stepLoss, mlm, nsp) = _objective.Loss(batch, counts, _train.NextSentence);
+            var loss = factor == 1 ? stepLoss : stepLoss * factor;
             loss.backward();
+            total += loss.item<float>();
             mlmTotal += mlm.item<float>() * factor;
             nspTotal += nsp.item<float>() * factor;
             tokens += batch.Tokens;
         }
-        double total = mlmTotal + nspTotal;
         // The norm is checked as well as the loss: a finite loss can still back-propagate an overflow.
         double norm = double.IsFinite(total) ? nn.utils.clip_grad_norm_(_parameters, _options.MaxGradNorm) : double.NaN;
         if (!double.IsFinite(total) || !double.IsFinite(norm))
@@ -262,7 +269,7 @@ public sealed class PretrainingTrainer
     public EvaluationMetrics Evaluate(PretrainingBatches data)
     {
         _model.eval();
-        try { return Evaluation.Run(_model, data, _options.BatchSize, _options.EvalBatches); }
+        try { return _objective.Evaluate(data, _options.BatchSize, _options.EvalBatches); }
         finally { _model.train(); }
     }
 
@@ -276,7 +283,7 @@ public sealed class PretrainingTrainer
             foreach (string unfinished in Directory.GetDirectories(root, ".step-*.tmp")) Directory.Delete(unfinished, recursive: true);
         try
         {
-            HuggingFaceCheckpoint.Save(_model, _model.Config, _vocabulary, temporary, _lowercase);
+            _objective.Save(temporary, _vocabulary, _lowercase);
             _optimizer.save_py(Path.Combine(temporary, "optimizer.bin"));
             AtomicFile.WriteAllText(Path.Combine(temporary, "trainer_state.json"),
                 JsonSerializer.Serialize(new CheckpointState(Step, DataPosition, _options.Seed, SkippedSteps), new JsonSerializerOptions { WriteIndented = true }));

@@ -54,6 +54,39 @@ public class FinetuneCommandTests : IDisposable
         Assert.Equal(Metric(run.Output, "macro_f1"), Metric(evaluated.Output, "macro_f1"));
     }
 
+    [Fact]
+    public void An_ELECTRA_discriminator_fine_tunes_for_classification_and_tagging_with_Hugging_Face_ELECTRA_heads()
+    {
+        // A randomly initialised tiny ELECTRA discriminator, saved as `pretrain --objective electra` saves it.
+        var vocabulary = Vocabulary.Load(TestData.BertBaseUncasedVocab);
+        var config = BertConfig.Preset("tiny", vocabulary.Count) with { MaxPositionEmbeddings = 128, ModelType = "electra", EmbeddingWidth = 64, Architecture = "ElectraForPreTraining" };
+        TorchSharp.torch.random.manual_seed(1);
+        string model = _temp.Of("electra");
+        using (var discriminator = new ElectraForPreTraining(config)) HuggingFaceCheckpoint.Save(discriminator, config, vocabulary, model);
+
+        string classifier = _temp.Of("classifier");
+        var run = CliRun.Of("finetune", "classify", "--model", model, "--train", LanguageFile("train.csv", 0, 80), "--dev", LanguageFile("dev.csv", 500, 20),
+            "--output", classifier, "--epochs", "2", "--lr", "1e-3", "--max-length", "32", "--seed", "5");
+        Assert.True(run.ExitCode == 0, run.Error);
+        Assert.True(Metric(run.Output, "accuracy") >= 0.95, run.Output + run.Error);
+        Assert.Equal("ElectraForSequenceClassification", BertConfig.Load(classifier).Architecture);
+        var names = HuggingFaceCheckpoint.ReadWeights(classifier).Keys.ToList();
+        Assert.Contains("classifier.dense.weight", names);
+        Assert.Contains("classifier.out_proj.weight", names);
+        Assert.Contains("electra.embeddings_project.weight", names);
+        Assert.All(names, n => Assert.True(n.StartsWith("electra.", StringComparison.Ordinal) || n.StartsWith("classifier.", StringComparison.Ordinal), n));
+        var predicted = CliRun.Of("predict", "classify", "--model", classifier, "白日依山盡，黃河入海流。");
+        Assert.Equal("chinese", JsonDocument.Parse(predicted.Output).RootElement.GetProperty("label").GetString());
+
+        string tagger = _temp.Of("tagger");
+        var tagging = CliRun.Of("finetune", "ner", "--model", model, "--train", EntityTaggingFile("train.conll", 0, 40), "--dev", EntityTaggingFile("dev.conll", 300, 10),
+            "--output", tagger, "--epochs", "1", "--max-length", "48", "--batch-size", "8", "--no-crf");
+        Assert.True(tagging.ExitCode == 0, tagging.Error);
+        Assert.Equal("ElectraForTokenClassification", BertConfig.Load(tagger).Architecture);
+        Assert.Contains("classifier.weight", HuggingFaceCheckpoint.ReadWeights(tagger).Keys);
+        Assert.Equal(0, CliRun.Of("evaluate", "ner", "--model", tagger, "--data", EntityTaggingFile("test.conll", 400, 10)).ExitCode);
+    }
+
     // Sentences of the real corpus tagged with Congress (B-ORG), America and United States (B-LOC, I-LOC).
     private string EntityTaggingFile(string name, int skip, int count)
     {

@@ -54,6 +54,47 @@ public class PretrainCommandTests : IDisposable
     }
 
     [Fact]
+    public void Electra_objective_saves_Hugging_Face_ELECTRA_folders_and_a_resumed_run_continues_the_same_curve()
+    {
+        var (data, config) = TestData.TinyPretrainingRun(_temp);
+        string[] common = ["pretrain", "--objective", "electra", "--data", data, "--config", config, "--batch-size", "4", "--log-every", "1",
+            "--eval-every", "3", "--save-every", "3", "--warmup-steps", "2", "--seed", "5", "--schedule", "constant"];
+        var straight = CliRun.Of([.. common, "--output", _temp.Of("straight"), "--max-steps", "6"]);
+        Assert.True(straight.ExitCode == 0, straight.Error);
+        Assert.Contains("discriminator loss", straight.Error);
+        var validation = JsonDocument.Parse(straight.Output).RootElement.GetProperty("validation");
+        Assert.InRange(validation.GetProperty("replaced_token_accuracy").GetDouble(), 0, 1);
+        Assert.True(validation.GetProperty("replaced_token_share").GetDouble() > 0);
+
+        // Three steps, then three more resumed from the checkpoint: the same generator samples, the same losses.
+        Assert.Equal(0, CliRun.Of([.. common, "--output", _temp.Of("resumed"), "--max-steps", "3"]).ExitCode);
+        var resumed = CliRun.Of([.. common, "--output", _temp.Of("resumed"), "--max-steps", "6", "--resume"]);
+        Assert.True(resumed.ExitCode == 0, resumed.Error);
+        static List<double> Losses(string run) => File.ReadAllLines(Path.Combine(run, "metrics.jsonl"))
+            .Select(l => JsonDocument.Parse(l).RootElement.GetProperty("loss").GetDouble()).ToList();
+        Assert.Equal(6, Losses(_temp.Of("straight")).Count);
+        Assert.Equal(Losses(_temp.Of("straight")), Losses(_temp.Of("resumed")));
+        string model = _temp.Of("straight", "model"), generator = Path.Combine(model, "generator");
+        Assert.Equal("ElectraForPreTraining", SharpLM.Model.BertConfig.Load(model).Architecture);
+        Assert.Equal("ElectraForMaskedLM", SharpLM.Model.BertConfig.Load(generator).Architecture);
+        var discriminatorNames = SharpLM.Interop.HuggingFaceCheckpoint.ReadWeights(model).Keys.ToList();
+        Assert.Contains("discriminator_predictions.dense.weight", discriminatorNames);
+        Assert.All(discriminatorNames, n => Assert.True(n.StartsWith("electra.") || n.StartsWith("discriminator_predictions."), n));
+        var generatorWeights = SharpLM.Interop.HuggingFaceCheckpoint.ReadWeights(generator);
+        var discriminatorWeights = SharpLM.Interop.HuggingFaceCheckpoint.ReadWeights(model);
+        // The generator's folder carries the shared embeddings: the very values of the discriminator's.
+        Assert.True(generatorWeights["electra.embeddings.word_embeddings.weight"].eq(discriminatorWeights["electra.embeddings.word_embeddings.weight"]).all().item<bool>());
+        Assert.Contains("generator_lm_head.bias", generatorWeights.Keys);
+
+        var fromDiscriminator = CliRun.Of("fill-mask", "--model", model, "The [MASK] of the Union.");
+        fromDiscriminator.AssertFailsNaming(model, "generator");
+        var fromGenerator = CliRun.Of("fill-mask", "--model", generator, "The [MASK] of the Union.");
+        Assert.True(fromGenerator.ExitCode == 0, fromGenerator.Error);
+        var evaluated = CliRun.Of("eval", "--model", generator, "--data", data);
+        Assert.True(evaluated.ExitCode == 0, evaluated.Error);
+    }
+
+    [Fact]
     public void Pretrain_from_a_raw_corpus_prepares_the_data_first()
     {
         string vocab = _temp.Of("vocab.txt");

@@ -31,6 +31,38 @@ public class BertCheckpointTests : IDisposable
     }
 
     [Fact]
+    public void ELECTRA_models_carry_Hugging_Face_ELECTRA_names_and_an_ELECTRA_config_round_trips()
+    {
+        var config = new BertConfig { ModelType = "electra", VocabSize = 50, HiddenSize = 32, EmbeddingWidth = 16, NumHiddenLayers = 1, NumAttentionHeads = 2, IntermediateSize = 64 };
+        string path = _temp.Of("config.json");
+        config.Save(path);
+        var loaded = BertConfig.Load(path);
+        Assert.Equal(("electra", 16, "ElectraForPreTraining"), (loaded.ModelType, loaded.EmbeddingSize, loaded.Architecture));
+
+        static List<string> Names(TorchSharp.torch.nn.Module m) => m.named_parameters().Select(p => p.name).ToList();
+        using var discriminator = new ElectraForPreTraining(config);
+        Assert.Contains("electra.embeddings.word_embeddings.weight", Names(discriminator));
+        Assert.Contains("electra.embeddings_project.weight", Names(discriminator));
+        Assert.Contains("discriminator_predictions.dense_prediction.weight", Names(discriminator));
+        Assert.DoesNotContain(Names(discriminator), n => n.Contains("pooler"));
+        Assert.Equal([16], discriminator.Electra.Embeddings.WordEmbeddings.shape.Skip(1));
+        using var generator = new ElectraForMaskedLM(ElectraPretraining.GeneratorConfig(config));
+        Assert.Contains("generator_lm_head.bias", Names(generator));
+        Assert.Contains("generator_predictions.LayerNorm.weight", Names(generator));
+        Assert.DoesNotContain("generator_lm_head.weight", Names(generator)); // tied to the word embeddings
+        using var classification = new BertForSequenceClassification(config, 3);
+        Assert.Contains("classifier.out_proj.weight", Names(classification));
+        Assert.All(Names(classification), n => Assert.True(n.StartsWith("electra.") || n.StartsWith("classifier."), n));
+        using var answering = new BertForQuestionAnswering(config);
+        Assert.All(Names(answering), n => Assert.True(n.StartsWith("electra.") || n.StartsWith("qa_outputs."), n));
+
+        // The pair shares one set of embeddings: registered once, by the discriminator.
+        using var pair = new ElectraPretraining(config, ElectraPretraining.GeneratorConfig(config));
+        Assert.Single(Names(pair), n => n.EndsWith("word_embeddings.weight"));
+        Assert.Throws<InvalidInputException>(() => BertConfig.Load(_temp.Write("bad.json", "{\"model_type\": \"roberta\"}")));
+    }
+
+    [Fact]
     public void A_model_saved_and_loaded_gives_the_same_outputs()
     {
         random.manual_seed(3);

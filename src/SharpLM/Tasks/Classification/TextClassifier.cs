@@ -15,9 +15,6 @@ public sealed record PredictedLabel(string Label, double Score);
 /// </summary>
 public sealed class TextClassifier : IDisposable
 {
-    /// <summary>The architecture name written to config.json.</summary>
-    public const string Architecture = "BertForSequenceClassification";
-
     private readonly Dictionary<string, int> _labelIds;
 
     private TextClassifier(BertForSequenceClassification model, BertConfig config, BertTokenizer tokenizer, int maxLength)
@@ -41,7 +38,8 @@ public sealed class TextClassifier : IDisposable
     /// <summary>A new classifier for <paramref name="labels"/> on the encoder of a pretrained folder; the head starts from the current torch seed.</summary>
     public static TextClassifier FromPretrained(string directory, IReadOnlyList<string> labels, int maxLength)
     {
-        var config = BertConfig.Load(directory) with { Labels = labels, Architecture = Architecture };
+        var loaded = BertConfig.Load(directory);
+        var config = loaded with { Labels = labels, Architecture = loaded.ClassName("ForSequenceClassification") };
         var model = new BertForSequenceClassification(config, labels.Count);
         TaskModelFolder.LoadEncoder(model, config, directory, poolerOptional: true);
         return new TextClassifier(model, config, HuggingFaceCheckpoint.LoadTokenizer(directory), maxLength);
@@ -50,7 +48,7 @@ public sealed class TextClassifier : IDisposable
     /// <summary>A fine-tuned classifier saved in <paramref name="directory"/>.</summary>
     public static TextClassifier Load(string directory, int maxLength = 512)
     {
-        var config = TaskModelFolder.ConfigOf(directory, Architecture);
+        var config = TaskModelFolder.ConfigOf(directory, "ForSequenceClassification");
         var model = new BertForSequenceClassification(config, config.Labels.Count);
         TaskModelFolder.LoadAll(model, config, directory);
         model.eval();

@@ -14,9 +14,6 @@ namespace SharpLM.Tasks.QuestionAnswering;
 /// </summary>
 public sealed class QuestionAnswerer : IDisposable
 {
-    /// <summary>The architecture name written to config.json.</summary>
-    public const string Architecture = "BertForQuestionAnswering";
-
     private QuestionAnswerer(BertForQuestionAnswering model, BertConfig config, BertTokenizer tokenizer, int maxLength, int docStride)
     {
         Model = model;
@@ -41,7 +38,8 @@ public sealed class QuestionAnswerer : IDisposable
     /// <summary>A new QA model on the encoder of a pretrained folder.</summary>
     public static QuestionAnswerer FromPretrained(string directory, int maxLength = 384, int docStride = 128)
     {
-        var config = BertConfig.Load(directory) with { Architecture = Architecture, Labels = [] };
+        var loaded = BertConfig.Load(directory);
+        var config = loaded with { Architecture = loaded.ClassName("ForQuestionAnswering"), Labels = [] };
         var model = new BertForQuestionAnswering(config);
         TaskModelFolder.LoadEncoder(model, config, directory);
         return new QuestionAnswerer(model, config, HuggingFaceCheckpoint.LoadTokenizer(directory), maxLength, docStride);
@@ -50,7 +48,7 @@ public sealed class QuestionAnswerer : IDisposable
     /// <summary>A fine-tuned QA model saved in <paramref name="directory"/>.</summary>
     public static QuestionAnswerer Load(string directory, int maxLength = 384, int docStride = 128)
     {
-        var config = TaskModelFolder.ConfigOf(directory, Architecture);
+        var config = TaskModelFolder.ConfigOf(directory, "ForQuestionAnswering");
         var model = new BertForQuestionAnswering(config);
         TaskModelFolder.LoadAll(model, config, directory);
         model.eval();

@@ -6,7 +6,8 @@ using static TorchSharp.torch.nn;
 namespace SharpLM.Tasks.TokenClassification;
 
 /// <summary>
-/// Hugging Face's BertForTokenClassification (fields bert, dropout, classifier; no pooler: every
+/// Hugging Face's BertForTokenClassification, or ElectraForTokenClassification for an ELECTRA config
+/// (fields bert or electra, dropout, classifier; no pooler: every
 /// token's hidden state, dropout, linear) with an optional <see cref="ConditionalRandomField"/> on top
 /// (field crf). Its weights load in Hugging Face, which reports crf.* as unused and decodes by argmax.
 /// </summary>
@@ -21,6 +22,7 @@ public sealed class BertForTokenClassification : Module<Tensor, Tensor, Tensor, 
     public BertForTokenClassification(BertConfig config) : base(nameof(BertForTokenClassification))
     {
         bert = new BertModel(config, addPoolingLayer: false);
+        register_module(config.EncoderName, bert);
         dropout = Dropout(config.HiddenDropoutProb);
         classifier = Linear(config.HiddenSize, config.Labels.Count);
         if (config.Crf) crf = new ConditionalRandomField(config.Labels);

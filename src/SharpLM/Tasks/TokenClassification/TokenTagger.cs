@@ -49,7 +49,8 @@ public sealed class TokenTagger : IDisposable
     /// <summary>A new tagger for <paramref name="tags"/> on the encoder of a pretrained folder, with or without a CRF.</summary>
     public static TokenTagger FromPretrained(string directory, IReadOnlyList<string> tags, bool crf, int maxLength)
     {
-        var config = BertConfig.Load(directory) with { Labels = tags, Architecture = Architecture, Crf = crf };
+        var loaded = BertConfig.Load(directory);
+        var config = loaded with { Labels = tags, Architecture = loaded.ClassName("ForTokenClassification"), Crf = crf };
         var model = new BertForTokenClassification(config);
         TaskModelFolder.LoadEncoder(model, config, directory);
         return new TokenTagger(model, config, HuggingFaceCheckpoint.LoadTokenizer(directory), maxLength);
@@ -58,7 +59,7 @@ public sealed class TokenTagger : IDisposable
     /// <summary>A fine-tuned tagger saved in <paramref name="directory"/>.</summary>
     public static TokenTagger Load(string directory, int maxLength = 512)
     {
-        var config = TaskModelFolder.ConfigOf(directory, Architecture);
+        var config = TaskModelFolder.ConfigOf(directory, "ForTokenClassification");
         var model = new BertForTokenClassification(config);
         TaskModelFolder.LoadAll(model, config, directory);
         model.eval();
