@@ -46,7 +46,10 @@ public static class PretrainingStepBenchmark
         var sparse = hf with { SparseMaskedLm = true };
         var recipe = PretrainingRecipe.Default.Model(hf);
         string weights = Path.Combine(work, $"{preset}-weights.safetensors"), batch = Path.Combine(work, $"batch-{batchSize}x{seq}.safetensors");
+        // The default recipe's model has other shapes (GEGLU, no biases): weights of its own, from the same seed.
+        string recipeWeights = Path.Combine(work, $"{preset}-default-weights.safetensors");
         WriteWeights(hf, weights);
+        WriteWeights(recipe, recipeWeights);
         WriteBatch(data, vocabulary, batchSize, batch);
         string Config(string name, BertConfig config)
         {
@@ -58,7 +61,7 @@ public static class PretrainingStepBenchmark
 
         string self = typeof(PretrainingStepBenchmark).Assembly.Location;
         string peer = Path.GetFullPath(Path.Combine("bench", "pytorch_pretraining_step.py")); // run from the repository root
-        string[] Sharp(string config, string precision = "fp32") => ["dotnet", self, "pretrain-step", config, weights, data, batchSize.ToString(CultureInfo.InvariantCulture), steps.ToString(CultureInfo.InvariantCulture), warmup.ToString(CultureInfo.InvariantCulture), threads.ToString(CultureInfo.InvariantCulture), precision];
+        string[] Sharp(string config, string precision = "fp32", string? from = null) => ["dotnet", self, "pretrain-step", config, from ?? weights, data, batchSize.ToString(CultureInfo.InvariantCulture), steps.ToString(CultureInfo.InvariantCulture), warmup.ToString(CultureInfo.InvariantCulture), threads.ToString(CultureInfo.InvariantCulture), precision];
         string[] Torch(string config, string name) => ["/usr/bin/python3", peer, config, weights, batch, name, steps.ToString(CultureInfo.InvariantCulture), warmup.ToString(CultureInfo.InvariantCulture), threads.ToString(CultureInfo.InvariantCulture)];
         var contenders = new List<Contender>
         {
@@ -66,8 +69,8 @@ public static class PretrainingStepBenchmark
             new("SharpLM, HF recipe", "SharpLM", "hf", () => Sharp(hfConfig)),
             new("PyTorch 1.13 eager, sparse MLM", "PyTorch", "sparse", () => Torch(sparseConfig, "sparse")),
             new("SharpLM, sparse MLM", "SharpLM", "sparse", () => Sharp(sparseConfig)),
-            new("SharpLM default recipe", "SharpLM", "default", () => Sharp(defaultConfig)),
-            new("SharpLM default recipe, bf16", "SharpLM", "default-bf16", () => Sharp(defaultConfig, "bf16")),
+            new("SharpLM default recipe, fp32", "SharpLM", "default", () => Sharp(defaultConfig, "fp32", recipeWeights)),
+            new("SharpLM default recipe, bf16", "SharpLM", "default-bf16", () => Sharp(defaultConfig, "bf16", recipeWeights)),
         };
         if (sharpOnly) contenders.RemoveAll(c => c.Framework == "PyTorch");
 
