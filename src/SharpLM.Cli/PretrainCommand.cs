@@ -81,6 +81,8 @@ public static class PretrainCommand
                 Precision = Pick(precision, chosen.Training.Precision),
             };
             options.Validate();
+            string objectiveKind = parse.GetValue(objectiveName)!;
+            if (objectiveKind is not ("mlm" or "electra")) throw new InvalidInputException($"--objective {objectiveKind}: use mlm or electra.");
 
             Directory.CreateDirectory(folder);
             if (dataFolder is null)
@@ -101,8 +103,6 @@ public static class PretrainCommand
             // A preset trains with the recipe's model options; a --config is taken as written.
             var modelConfig = parse.GetValue(config) is string c ? BertConfig.Load(c)
                 : chosen.Model(BertConfig.Preset(parse.GetValue(preset)!, dataVocabulary.Count));
-            string objectiveKind = parse.GetValue(objectiveName)!;
-            if (objectiveKind is not ("mlm" or "electra")) throw new InvalidInputException($"--objective {objectiveKind}: use mlm or electra.");
             if (objectiveKind == "electra" && !modelConfig.IsElectra)
                 modelConfig = modelConfig with { ModelType = "electra", EmbeddingWidth = modelConfig.EmbeddingSize, Architecture = "ElectraForPreTraining" };
             if (objectiveKind == "mlm" && modelConfig.IsElectra)

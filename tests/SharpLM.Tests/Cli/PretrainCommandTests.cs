@@ -140,6 +140,8 @@ public class PretrainCommandTests : IDisposable
     [InlineData("--schedule", "step", "--schedule step: use linear, cosine or constant")]
     [InlineData("--adam-beta2", "1", "--adam-beta2 1: must be in [0, 1)")]
     [InlineData("--clip", "0", "--clip 0: must be a positive number")]
+    [InlineData("--precision", "fp16", "--precision fp16: use auto, fp32 or bf16")]
+    [InlineData("--objective", "gpt", "--objective gpt: use mlm or electra")]
     public void Bad_settings_are_refused_before_any_work(string option, string value, string message)
     {
         var run = CliRun.Of("pretrain", "--corpus", Corpus(), "--vocab", TestData.BertBaseUncasedVocab, "--output", _temp.Of("run"), option, value);
