@@ -54,6 +54,27 @@ def batch_of(records, seq, preds, pad_id):
     return torch.from_numpy(ids), torch.from_numpy(types), torch.from_numpy(attention), torch.from_numpy(labels), nsp, int(lengths.sum())
 
 
+def initialised_model(config):
+    """The reference BertForPreTraining with Hugging Face's initialisation: N(0, 0.02), zero biases, unit LayerNorm."""
+    model = reference.BertForPreTraining(config)
+    for module in model.modules():
+        if isinstance(module, (torch.nn.Linear, torch.nn.Embedding)):
+            module.weight.data.normal_(0.0, config.get("initializer_range", 0.02))
+        if isinstance(module, torch.nn.Linear) and module.bias is not None:
+            module.bias.data.zero_()
+        if isinstance(module, torch.nn.LayerNorm):
+            module.weight.data.fill_(1.0)
+            module.bias.data.zero_()
+    return model
+
+
+def adamw(model, lr):
+    """AdamW in two groups: weight decay 0.01 on weights, none on biases and LayerNorm; eps 1e-6."""
+    decay = [p for n, p in model.named_parameters() if not (n.endswith(".bias") or "LayerNorm" in n)]
+    no_decay = [p for n, p in model.named_parameters() if n.endswith(".bias") or "LayerNorm" in n]
+    return torch.optim.AdamW([{"params": decay, "weight_decay": 0.01}, {"params": no_decay, "weight_decay": 0.0}], lr=lr, eps=1e-6)
+
+
 def main():
     data, config_path, output, max_seconds, eval_every, lr, warmup, batch_size, threads, seed = sys.argv[1:11]
     max_seconds, eval_every, lr, warmup, batch_size = float(max_seconds), int(eval_every), float(lr), int(warmup), int(batch_size)
@@ -67,18 +88,8 @@ def main():
     validation, _, _ = load_split(data, manifest, "validation")
     pad_id = config.get("pad_token_id", 0)
 
-    model = reference.BertForPreTraining(config)
-    for module in model.modules():  # Hugging Face's initialisation: N(0, 0.02), zero biases, unit LayerNorm
-        if isinstance(module, (torch.nn.Linear, torch.nn.Embedding)):
-            module.weight.data.normal_(0.0, config.get("initializer_range", 0.02))
-        if isinstance(module, torch.nn.Linear) and module.bias is not None:
-            module.bias.data.zero_()
-        if isinstance(module, torch.nn.LayerNorm):
-            module.weight.data.fill_(1.0)
-            module.bias.data.zero_()
-    decay = [p for n, p in model.named_parameters() if not (n.endswith(".bias") or "LayerNorm" in n)]
-    no_decay = [p for n, p in model.named_parameters() if n.endswith(".bias") or "LayerNorm" in n]
-    optimizer = torch.optim.AdamW([{"params": decay, "weight_decay": 0.01}, {"params": no_decay, "weight_decay": 0.0}], lr=lr, eps=1e-6)
+    model = initialised_model(config)
+    optimizer = adamw(model, lr)
 
     def evaluate():
         model.eval()

@@ -36,18 +36,8 @@ def main():
     train, seq, preds = run.load_split(data, manifest, "train")
     validation, _, _ = run.load_split(data, manifest, "validation")
     pad_id = config.get("pad_token_id", 0)
-    model = run.reference.BertForPreTraining(config)
-    for module in model.modules():
-        if isinstance(module, (torch.nn.Linear, torch.nn.Embedding)):
-            module.weight.data.normal_(0.0, config.get("initializer_range", 0.02))
-        if isinstance(module, torch.nn.Linear) and module.bias is not None:
-            module.bias.data.zero_()
-        if isinstance(module, torch.nn.LayerNorm):
-            module.weight.data.fill_(1.0)
-            module.bias.data.zero_()
-    decay = [p for n, p in model.named_parameters() if not (n.endswith(".bias") or "LayerNorm" in n)]
-    no_decay = [p for n, p in model.named_parameters() if n.endswith(".bias") or "LayerNorm" in n]
-    optimizer = torch.optim.AdamW([{"params": decay, "weight_decay": 0.01}, {"params": no_decay, "weight_decay": 0.0}], lr=lr, eps=1e-6)
+    model = run.initialised_model(config)
+    optimizer = run.adamw(model, lr)
 
     def evaluate():
         model.eval()

@@ -27,6 +27,9 @@ public sealed class ElectraObjective(ElectraPretraining model) : PretrainingObje
     public override BertConfig Config => model.Discriminator.Config;
 
     /// <inheritdoc/>
+    public override bool DetectsReplacedTokens => true;
+
+    /// <inheritdoc/>
     public override (Tensor Loss, Tensor First, Tensor Second) Loss(PretrainingBatch batch, StepCounts counts, bool nextSentence)
     {
         var (loss, corrupted, replaced, logits) = model.Loss(batch.InputIds, batch.TokenTypeIds, batch.AttentionMask, batch.MaskedPositions, batch.MaskedLabels,

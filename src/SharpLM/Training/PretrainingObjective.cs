@@ -25,6 +25,9 @@ public abstract class PretrainingObjective
     /// <summary>The config of the model saved as the run's model folder.</summary>
     public abstract BertConfig Config { get; }
 
+    /// <summary>Whether the second logged part of the loss is replaced-token detection (ELECTRA's discriminator) rather than NSP.</summary>
+    public virtual bool DetectsReplacedTokens => false;
+
     /// <summary>The step's loss of one micro-batch (to back-propagate) and its two logged parts.</summary>
     /// <param name="batch">The micro-batch.</param>
     /// <param name="counts">The step's counts, over all its micro-batches.</param>

@@ -128,7 +128,7 @@ public sealed class PretrainingTrainer
             double? eta = _options.MaxTime is { } m ? Math.Max(0, (m - clock.Elapsed).TotalSeconds)
                 : clock.Elapsed.TotalSeconds / Math.Max(Step, 1) * (_options.MaxSteps - Step);
             // ELECTRA's second part is the discriminator's loss, logged under its own name.
-            bool electra = _objective is ElectraObjective;
+            bool electra = _objective.DetectsReplacedTokens;
             Logged?.Invoke(new TrainingLogRecord(Step, loss, mlm, electra ? 0 : nsp, learningRate, tokensSinceLog / Math.Max(seconds, 1e-9),
                 clock.Elapsed.TotalSeconds, eta, validation, SkippedSteps, Math.Round(ProcessMemory.ResidentMegabytes, 1), electra ? nsp : null));
             tokensSinceLog = 0;
