@@ -30,9 +30,12 @@ public static class HuggingFaceCheckpoint
     /// Writes config.json, vocab.txt, tokenizer_config.json and model.safetensors into <paramref name="directory"/>,
     /// each atomically. <paramref name="shared"/> adds weights the model uses but another module owns
     /// (ELECTRA's generator embeds with the discriminator's embeddings), under their names in this model.
+    /// <paramref name="modelMaxLength"/> goes to tokenizer_config.json's model_max_length (the model's
+    /// positions when null): a fine-tuned model records the length it was trained at, so predicting and
+    /// evaluating truncate as training did, as Hugging Face's pipelines do with that field.
     /// </summary>
     public static void Save(nn.Module model, BertConfig config, Vocabulary vocabulary, string directory, bool lowercase = true,
-        IEnumerable<(string Name, Tensor Value)>? shared = null)
+        IEnumerable<(string Name, Tensor Value)>? shared = null, int? modelMaxLength = null)
     {
         if (vocabulary.Count != config.VocabSize)
             throw new InvalidInputException($"{directory}: the vocabulary has {vocabulary.Count} tokens but the model's vocab_size is {config.VocabSize}.");
@@ -43,7 +46,7 @@ public static class HuggingFaceCheckpoint
         AtomicFile.Write(Path.Combine(directory, WeightsFile), stream => Safetensors.SaveStateDict(stream, state, leaveOpen: true));
         vocabulary.Save(Path.Combine(directory, "vocab.txt"));
         AtomicFile.WriteAllText(Path.Combine(directory, "tokenizer_config.json"),
-            $"{{\n  \"tokenizer_class\": \"BertTokenizer\",\n  \"do_lower_case\": {(lowercase ? "true" : "false")},\n  \"model_max_length\": {config.MaxPositionEmbeddings}\n}}\n");
+            $"{{\n  \"tokenizer_class\": \"BertTokenizer\",\n  \"do_lower_case\": {(lowercase ? "true" : "false")},\n  \"model_max_length\": {modelMaxLength ?? config.MaxPositionEmbeddings}\n}}\n");
         config.Save(Path.Combine(directory, "config.json"));
     }
 
@@ -53,20 +56,33 @@ public static class HuggingFaceCheckpoint
     /// </summary>
     public static BertTokenizer LoadTokenizer(string directory)
     {
-        bool lowercase = true;
-        string settings = Path.Combine(directory, "tokenizer_config.json");
-        if (File.Exists(settings))
-        {
-            try
-            {
-                if (System.Text.Json.Nodes.JsonNode.Parse(File.ReadAllText(settings))?["do_lower_case"] is { } value) lowercase = value.GetValue<bool>();
-            }
-            catch (Exception e) when (e is System.Text.Json.JsonException or InvalidOperationException)
-            {
-                throw new InvalidInputException($"{settings}: not valid JSON, or do_lower_case is not true or false ({e.Message}).");
-            }
-        }
+        bool lowercase = TokenizerSetting(directory, "do_lower_case", "true or false", value => value.GetValue<bool>()) ?? true;
         return new BertTokenizer(Vocabulary.Load(directory), lowercase);
+    }
+
+    /// <summary>
+    /// The longest input a model directory's tokenizer takes: tokenizer_config.json's model_max_length,
+    /// capped by the config's positions. Hugging Face writes a huge number there when a tokenizer has no
+    /// limit of its own; that, or no field, gives the positions.
+    /// </summary>
+    public static int ModelMaxLength(string directory, BertConfig config)
+    {
+        long? saved = TokenizerSetting(directory, "model_max_length", "a number", value => (long)value.GetValue<double>());
+        return saved is > 0 and var length && length < config.MaxPositionEmbeddings ? (int)length : config.MaxPositionEmbeddings;
+    }
+
+    private static T? TokenizerSetting<T>(string directory, string field, string expected, Func<System.Text.Json.Nodes.JsonNode, T> read) where T : struct
+    {
+        string settings = Path.Combine(directory, "tokenizer_config.json");
+        if (!File.Exists(settings)) return null;
+        try
+        {
+            return System.Text.Json.Nodes.JsonNode.Parse(File.ReadAllText(settings))?[field] is { } value ? read(value) : null;
+        }
+        catch (Exception e) when (e is System.Text.Json.JsonException or InvalidOperationException or FormatException)
+        {
+            throw new InvalidInputException($"{settings}: not valid JSON, or {field} is not {expected} ({e.Message}).");
+        }
     }
 
     /// <summary>

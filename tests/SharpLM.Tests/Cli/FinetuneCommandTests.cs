@@ -52,6 +52,15 @@ public class FinetuneCommandTests : IDisposable
         var evaluated = CliRun.Of("evaluate", "classify", "--model", output, "--data", dev);
         Assert.Equal(Metric(run.Output, "accuracy"), Metric(evaluated.Output, "accuracy"));
         Assert.Equal(Metric(run.Output, "macro_f1"), Metric(evaluated.Output, "macro_f1"));
+
+        // predict and evaluate truncate at the length the model was fine-tuned at, which the folder records
+        // as Hugging Face does; a folder with Hugging Face's "no limit" value falls back to the positions.
+        string tokenizerConfig = Path.Combine(output, "tokenizer_config.json");
+        Assert.Equal(32, JsonDocument.Parse(File.ReadAllText(tokenizerConfig)).RootElement.GetProperty("model_max_length").GetInt32());
+        using (var classifier = SharpLM.Tasks.Classification.TextClassifier.Load(output)) Assert.Equal(32, classifier.MaxLength);
+        using (var classifier = SharpLM.Tasks.Classification.TextClassifier.Load(output, 64)) Assert.Equal(64, classifier.MaxLength);
+        File.WriteAllText(tokenizerConfig, "{\"do_lower_case\": true, \"model_max_length\": 1000000000000000019884624838656}");
+        using (var classifier = SharpLM.Tasks.Classification.TextClassifier.Load(output)) Assert.Equal(128, classifier.MaxLength);
     }
 
     [Fact]

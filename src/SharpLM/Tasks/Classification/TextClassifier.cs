@@ -45,14 +45,17 @@ public sealed class TextClassifier : IDisposable
         return new TextClassifier(model, config, HuggingFaceCheckpoint.LoadTokenizer(directory), maxLength);
     }
 
-    /// <summary>A fine-tuned classifier saved in <paramref name="directory"/>.</summary>
-    public static TextClassifier Load(string directory, int maxLength = 512)
+    /// <summary>
+    /// A fine-tuned classifier saved in <paramref name="directory"/>, truncating inputs at <paramref name="maxLength"/>
+    /// or, by default, at the length it was fine-tuned at (tokenizer_config.json's model_max_length).
+    /// </summary>
+    public static TextClassifier Load(string directory, int? maxLength = null)
     {
         var config = TaskModelFolder.ConfigOf(directory, "ForSequenceClassification");
         var model = new BertForSequenceClassification(config, config.Labels.Count);
         TaskModelFolder.LoadAll(model, config, directory);
         model.eval();
-        return new TextClassifier(model, config, HuggingFaceCheckpoint.LoadTokenizer(directory), maxLength);
+        return new TextClassifier(model, config, HuggingFaceCheckpoint.LoadTokenizer(directory), maxLength ?? HuggingFaceCheckpoint.ModelMaxLength(directory, config));
     }
 
     /// <summary>The label set of training data in a stable order (ordinal sort), as config.json's id2label.</summary>
@@ -94,7 +97,7 @@ public sealed class TextClassifier : IDisposable
         ClassificationMetrics.Of(examples.Select(e => e.Label!).ToList(), Predict(examples, batchSize).Select(p => p.Label).ToList());
 
     /// <summary>Writes the model folder (config.json with id2label, vocab.txt, tokenizer_config.json, model.safetensors).</summary>
-    public void Save(string directory) => HuggingFaceCheckpoint.Save(Model, Config, Tokenizer.Vocabulary, directory, Tokenizer.Lowercase);
+    public void Save(string directory) => HuggingFaceCheckpoint.Save(Model, Config, Tokenizer.Vocabulary, directory, Tokenizer.Lowercase, modelMaxLength: MaxLength);
 
     private (Tensor Logits, long Tokens) Logits(IReadOnlyList<ClassificationExample> batch)
     {

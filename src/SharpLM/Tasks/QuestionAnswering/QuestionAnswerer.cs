@@ -120,7 +120,7 @@ public sealed class QuestionAnswerer : IDisposable
     }
 
     /// <summary>Writes the model folder.</summary>
-    public void Save(string directory) => HuggingFaceCheckpoint.Save(Model, Config, Tokenizer.Vocabulary, directory, Tokenizer.Lowercase);
+    public void Save(string directory) => HuggingFaceCheckpoint.Save(Model, Config, Tokenizer.Vocabulary, directory, Tokenizer.Lowercase, modelMaxLength: MaxLength);
 
     private (Tensor Start, Tensor End) Logits(IReadOnlyList<QuestionWindow> batch)
     {

@@ -56,14 +56,17 @@ public sealed class TokenTagger : IDisposable
         return new TokenTagger(model, config, HuggingFaceCheckpoint.LoadTokenizer(directory), maxLength);
     }
 
-    /// <summary>A fine-tuned tagger saved in <paramref name="directory"/>.</summary>
-    public static TokenTagger Load(string directory, int maxLength = 512)
+    /// <summary>
+    /// A fine-tuned tagger saved in <paramref name="directory"/>, cutting sentences into chunks of at most
+    /// <paramref name="maxLength"/> tokens or, by default, of the length it was fine-tuned at (tokenizer_config.json's model_max_length).
+    /// </summary>
+    public static TokenTagger Load(string directory, int? maxLength = null)
     {
         var config = TaskModelFolder.ConfigOf(directory, "ForTokenClassification");
         var model = new BertForTokenClassification(config);
         TaskModelFolder.LoadAll(model, config, directory);
         model.eval();
-        return new TokenTagger(model, config, HuggingFaceCheckpoint.LoadTokenizer(directory), maxLength);
+        return new TokenTagger(model, config, HuggingFaceCheckpoint.LoadTokenizer(directory), maxLength ?? HuggingFaceCheckpoint.ModelMaxLength(directory, config));
     }
 
     /// <summary>The tag set of training data: O first (when present), then the others in ordinal order.</summary>
@@ -145,7 +148,7 @@ public sealed class TokenTagger : IDisposable
     }
 
     /// <summary>Writes the model folder (config.json with id2label and sharplm_crf, vocab.txt, tokenizer_config.json, model.safetensors).</summary>
-    public void Save(string directory) => HuggingFaceCheckpoint.Save(Model, Config, Tokenizer.Vocabulary, directory, Tokenizer.Lowercase);
+    public void Save(string directory) => HuggingFaceCheckpoint.Save(Model, Config, Tokenizer.Vocabulary, directory, Tokenizer.Lowercase, modelMaxLength: MaxLength);
 
     private IEnumerable<TaggedChunk> Chunk(TaggedSentence sentence)
     {
