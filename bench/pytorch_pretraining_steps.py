@@ -7,6 +7,8 @@ usage: pytorch_pretraining_steps.py DATA_DIR CONFIG_JSON OUTPUT_JSONL MAX_STEPS 
 The model, data reading and optimiser are bench/pytorch_pretraining_run.py's (AdamW in two groups,
 eps 1e-6, clipping at 1.0); the learning rate rises linearly over WARMUP steps and then stays at LR.
 Every EVAL_EVERY steps the masked-LM loss and accuracy over the whole validation split go to OUTPUT_JSONL.
+On data prepared with --no-nsp the loss is the masked LM's alone. CONFIG_JSON's position_embedding_type
+("absolute", "relative_key", "relative_key_query") is the reference model's, as in Hugging Face's BERT.
 """
 import importlib.util
 import json
@@ -36,6 +38,7 @@ def main():
     train, seq, preds = run.load_split(data, manifest, "train")
     validation, _, _ = run.load_split(data, manifest, "validation")
     pad_id = config.get("pad_token_id", 0)
+    next_sentence = manifest["options"].get("next_sentence", True)
     model = run.initialised_model(config)
     optimizer = run.adamw(model, lr)
 
@@ -68,7 +71,7 @@ def main():
             group["lr"] = rate
         optimizer.zero_grad(set_to_none=True)
         loss, mlm, _ = model.loss(ids, types, attention, labels, nsp)
-        loss.backward()
+        (loss if next_sentence else mlm).backward()
         torch.nn.utils.clip_grad_norm_(model.parameters(), 1.0)
         optimizer.step()
         if step % eval_every == 0:

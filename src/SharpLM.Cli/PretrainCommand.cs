@@ -49,10 +49,11 @@ public static class PretrainCommand
         var clip = new Option<double>("--clip") { Description = "Gradient clipping norm (default: the recipe's)." };
         var objectiveName = new Option<string>("--objective") { Description = "mlm: masked LM (with NSP on sentence-pair data); electra: replaced-token detection on every token, with a masked-LM generator 1/4 as wide.", DefaultValueFactory = _ => "mlm" };
         var precision = new Option<string>("--precision") { Description = "auto, fp32 or bf16 (matrix products and attention in bfloat16; weights, optimizer state and losses in float32). Default: the recipe's, auto: bf16 where the CPU has AVX-512 BF16 or AMX." };
+        var positions = new Option<string>("--position-embedding-type") { Description = $"How the model knows word order: {string.Join(", ", BertConfig.PositionEmbeddingTypes)} (default: the recipe's, or the --config's)." };
         var skipNonFinite = new Option<bool>("--skip-nonfinite") { Description = "Skip the update of a step whose loss or gradient is NaN or infinite (counted in metrics) instead of stopping." };
         var command = new Command("pretrain", "Pretrain a BERT (masked LM, and next-sentence prediction on sentence-pair data) or an ELECTRA; no arguments: a tiny model on the embedded corpus for 3 minutes.")
         {
-            config, recipe, objectiveName, precision, preset, data, corpus, vocab, output, batchSize, gradAccum, lr, weightDecay, warmup, schedule, maxSteps, maxTime, evalEvery, saveEvery, seed, dynamic, resume, logEvery, keep, skipNonFinite, dryRun, threads, noGrouping, beta2, epsilon, clip,
+            config, recipe, objectiveName, precision, preset, data, corpus, vocab, output, batchSize, gradAccum, lr, weightDecay, warmup, schedule, maxSteps, maxTime, evalEvery, saveEvery, seed, dynamic, resume, logEvery, keep, skipNonFinite, dryRun, threads, noGrouping, beta2, epsilon, clip, positions,
         };
         command.SetAction((parse, cancellation) =>
         {
@@ -83,6 +84,9 @@ public static class PretrainCommand
             options.Validate();
             string objectiveKind = parse.GetValue(objectiveName)!;
             if (objectiveKind is not ("mlm" or "electra")) throw new InvalidInputException($"--objective {objectiveKind}: use mlm or electra.");
+            string? positionType = parse.GetValue(positions);
+            if (positionType is not null && !BertConfig.PositionEmbeddingTypes.Contains(positionType))
+                throw new InvalidInputException($"--position-embedding-type {positionType}: use {string.Join(", ", BertConfig.PositionEmbeddingTypes)}.");
 
             Directory.CreateDirectory(folder);
             if (dataFolder is null)
@@ -103,6 +107,7 @@ public static class PretrainCommand
             // A preset trains with the recipe's model options; a --config is taken as written.
             var modelConfig = parse.GetValue(config) is string c ? BertConfig.Load(c)
                 : chosen.Model(BertConfig.Preset(parse.GetValue(preset)!, dataVocabulary.Count));
+            if (positionType is not null) modelConfig = modelConfig with { PositionEmbeddingType = positionType };
             if (objectiveKind == "electra" && !modelConfig.IsElectra)
                 modelConfig = modelConfig with { ModelType = "electra", EmbeddingWidth = modelConfig.EmbeddingSize, Architecture = "ElectraForPreTraining" };
             if (objectiveKind == "mlm" && modelConfig.IsElectra)

@@ -1,14 +1,16 @@
 """Reference BertForPreTraining in plain PyTorch, for SharpLM's parity tests.
 
 Written from the BERT paper and the layout of Hugging Face's modeling_bert.py (same module names, so the
-same parameter names), post-LayerNorm, exact GELU, eager softmax attention with an additive padding mask.
+same parameter names), post-LayerNorm, exact GELU, eager softmax attention with an additive padding mask,
+and Hugging Face's position_embedding_type: "absolute", or "relative_key" / "relative_key_query" (a
+distance_embedding per layer whose dot product with the query, and the key, joins the scores before scaling).
 Needs only PyTorch (Debian's python3-torch, 1.13); safetensors are read and written by hand.
 
 usage: bert_pretraining.py CONFIG_JSON WEIGHTS_SAFETENSORS BATCH_SAFETENSORS OUTPUT_SAFETENSORS LR WEIGHT_DECAY
 
 The model runs in the dtype of the weights file (float32 or float64).
 
-Writes to OUTPUT: loss.total, loss.mlm, loss.nsp; grad.NAME for every parameter; after.NAME, every
+Writes to OUTPUT: loss.total, loss.mlm, loss.nsp; grad.NAME for every parameter the loss uses; after.NAME, every
 parameter after one torch.optim.AdamW step (betas 0.9/0.999, eps 1e-6).
 """
 import json
@@ -73,10 +75,13 @@ class Embeddings(nn.Module):
         self.token_type_embeddings = nn.Embedding(c["type_vocab_size"], c["hidden_size"])
         self.LayerNorm = nn.LayerNorm(c["hidden_size"], eps=c["layer_norm_eps"])
         self.dropout = nn.Dropout(c["hidden_dropout_prob"])
+        self.absolute = c.get("position_embedding_type", "absolute") == "absolute"
 
     def forward(self, ids, types):
-        positions = torch.arange(ids.shape[1]).unsqueeze(0)
-        x = self.word_embeddings(ids) + self.position_embeddings(positions) + self.token_type_embeddings(types)
+        x = self.word_embeddings(ids)
+        if self.absolute:
+            x = x + self.position_embeddings(torch.arange(ids.shape[1]).unsqueeze(0))
+        x = x + self.token_type_embeddings(types)
         return self.dropout(self.LayerNorm(x))
 
 
@@ -87,12 +92,23 @@ class SelfAttention(nn.Module):
         self.heads = c["num_attention_heads"]
         self.query, self.key, self.value = nn.Linear(h, h), nn.Linear(h, h), nn.Linear(h, h)
         self.dropout = nn.Dropout(c["attention_probs_dropout_prob"])
+        self.position_type = c.get("position_embedding_type", "absolute")
+        self.max_positions = c["max_position_embeddings"]
+        if self.position_type != "absolute":
+            self.distance_embedding = nn.Embedding(2 * self.max_positions - 1, h // self.heads)
 
     def forward(self, x, mask):
         b, t, h = x.shape
         split = lambda y: y.view(b, t, self.heads, h // self.heads).transpose(1, 2)
         q, k, v = split(self.query(x)), split(self.key(x)), split(self.value(x))
-        scores = q @ k.transpose(-1, -2) / math.sqrt(h // self.heads) + mask
+        scores = q @ k.transpose(-1, -2)
+        if self.position_type != "absolute":
+            distance = torch.arange(t).view(-1, 1) - torch.arange(t).view(1, -1)
+            vectors = self.distance_embedding(distance + self.max_positions - 1)
+            scores = scores + torch.einsum("bhld,lrd->bhlr", q, vectors)
+            if self.position_type == "relative_key_query":
+                scores = scores + torch.einsum("bhrd,lrd->bhlr", k, vectors)
+        scores = scores / math.sqrt(h // self.heads) + mask
         probs = self.dropout(scores.softmax(-1))
         return (probs @ v).transpose(1, 2).reshape(b, t, h)
 
@@ -232,7 +248,9 @@ def main():
     total.backward()
     out = {"loss.total": total.detach(), "loss.mlm": mlm.detach(), "loss.nsp": nsp.detach()}
     for name, p in model.named_parameters():
-        out["grad." + name] = p.grad.detach().clone()
+        # A parameter the loss does not use (the position embeddings under relative positions) has no gradient.
+        if p.grad is not None:
+            out["grad." + name] = p.grad.detach().clone()
     optimizer = torch.optim.AdamW(model.parameters(), lr=float(lr), betas=(0.9, 0.999), eps=1e-6, weight_decay=float(weight_decay))
     optimizer.step()
     for name, p in model.named_parameters():

@@ -10,7 +10,11 @@ namespace SharpLM.Model;
 // attention.self.query.weight, ...) are a public contract, so that weights move both ways.
 // Post-LayerNorm residual blocks, learned absolute positions, GELU feed-forward.
 
-/// <summary>Word + position + segment embeddings, then LayerNorm and dropout.</summary>
+/// <summary>
+/// Word + position + segment embeddings, then LayerNorm and dropout. With relative positions
+/// (<see cref="BertConfig.PositionEmbeddingType"/>) the position embeddings exist, as in Hugging Face's
+/// layout, but are not added: attention carries the positions.
+/// </summary>
 public sealed class BertEmbeddings : Module<Tensor, Tensor, Tensor>
 {
     private readonly Embedding word_embeddings;
@@ -18,6 +22,7 @@ public sealed class BertEmbeddings : Module<Tensor, Tensor, Tensor>
     private readonly Embedding token_type_embeddings;
     private readonly LayerNorm LayerNorm;
     private readonly Dropout dropout;
+    private readonly bool _absolutePositions;
 
     /// <summary>Creates the embeddings of <paramref name="config"/>.</summary>
     public BertEmbeddings(BertConfig config) : base(nameof(BertEmbeddings))
@@ -27,6 +32,7 @@ public sealed class BertEmbeddings : Module<Tensor, Tensor, Tensor>
         token_type_embeddings = Embedding(config.TypeVocabSize, config.EmbeddingSize);
         LayerNorm = nn.LayerNorm([config.EmbeddingSize], config.LayerNormEps);
         dropout = Dropout(config.HiddenDropoutProb);
+        _absolutePositions = config.AbsolutePositions;
         RegisterComponents();
     }
 
@@ -36,24 +42,37 @@ public sealed class BertEmbeddings : Module<Tensor, Tensor, Tensor>
     /// <summary>Embeds ids [batch, length] with their segment ids [batch, length].</summary>
     public override Tensor forward(Tensor inputIds, Tensor tokenTypeIds)
     {
-        using var positions = arange(inputIds.shape[1], dtype: int64, device: inputIds.device).unsqueeze(0);
         using var words = word_embeddings.call(inputIds);
-        using var placed = position_embeddings.call(positions);
         using var segments = token_type_embeddings.call(tokenTypeIds);
-        using var sum = words + placed + segments;
+        using var sum = _absolutePositions ? WithPositions(words) + segments : words + segments;
         using var normalised = LayerNorm.call(sum);
         return dropout.call(normalised);
     }
+
+    private Tensor WithPositions(Tensor words)
+    {
+        using var positions = arange(words.shape[1], dtype: int64, device: words.device).unsqueeze(0);
+        using var placed = position_embeddings.call(positions);
+        return words + placed;
+    }
 }
 
-/// <summary>Multi-head self-attention: query, key and value projections and scaled dot-product attention.</summary>
+/// <summary>
+/// Multi-head self-attention: query, key and value projections and scaled dot-product attention. With
+/// relative positions, a learned vector per distance (distance_embedding, as in Hugging Face's
+/// BertSelfAttention) adds query·distance (and key·distance for "relative_key_query") to every score
+/// before the scaling by the square root of the head size.
+/// </summary>
 public sealed class BertSelfAttention : Module<Tensor, Tensor, Tensor>, IMixedPrecision
 {
     private readonly Linear query;
     private readonly Linear key;
     private readonly Linear value;
+    private readonly Embedding? distance_embedding;
     private readonly int _heads;
     private readonly double _dropout;
+    private readonly int _maxPositions;
+    private readonly bool _keyDistances;
 
     /// <summary>Creates the attention of one layer.</summary>
     public BertSelfAttention(BertConfig config) : base(nameof(BertSelfAttention))
@@ -63,6 +82,9 @@ public sealed class BertSelfAttention : Module<Tensor, Tensor, Tensor>, IMixedPr
         value = Linear(config.HiddenSize, config.HiddenSize, hasBias: config.LinearBias);
         _heads = config.NumAttentionHeads;
         _dropout = config.AttentionProbsDropoutProb;
+        _maxPositions = config.MaxPositionEmbeddings;
+        _keyDistances = config.PositionEmbeddingType == "relative_key_query";
+        if (!config.AbsolutePositions) distance_embedding = Embedding(2 * config.MaxPositionEmbeddings - 1, config.HeadSize);
         RegisterComponents();
     }
 
@@ -79,9 +101,49 @@ public sealed class BertSelfAttention : Module<Tensor, Tensor, Tensor>, IMixedPr
         using var q = Heads(query);
         using var k = Heads(key);
         using var v = Heads(value);
-        using var context = functional.scaled_dot_product_attention(q, k, v, additiveMask, training ? _dropout : 0.0);
+        using var mask = distance_embedding is null ? additiveMask.alias() : WithDistances(q, k, additiveMask);
+        using var context = functional.scaled_dot_product_attention(q, k, v, mask, training ? _dropout : 0.0);
         using var joined = context.transpose(1, 2);
         return joined.reshape(batch, length, width);
+    }
+
+    // The distance scores go in as part of the additive mask, which scaled_dot_product_attention adds
+    // after its own scaling (and differentiates through): so they are divided by the square root of
+    // the head size here, giving Hugging Face's (q·k + q·d) / sqrt(head size). Row i, column j is
+    // query i against key j at distance i - j.
+    private Tensor WithDistances(Tensor q, Tensor k, Tensor additiveMask)
+    {
+        long length = q.shape[2];
+        if (length > _maxPositions)
+            throw new InvalidInputException($"a sequence of {length} tokens is longer than the model's {_maxPositions} positions.");
+        // The vectors of distances -(length - 1) .. length - 1, in the compute dtype.
+        using var window = distance_embedding!.weight!.narrow(0, _maxPositions - length, 2 * length - 1);
+        using var vectors = window.to(q.dtype);
+        using var descending = vectors.flip(0);
+        var scores = Skewed(q, descending);
+        if (_keyDistances)
+        {
+            // key j against distance i - j: Skewed gives k[j]·d(i - j) at [j, i], so transpose.
+            using var keyScores = Skewed(k, vectors);
+            using var transposed = keyScores.transpose(2, 3);
+            scores.add_(transposed);
+        }
+        scores.div_(Math.Sqrt(q.shape[3]));
+        return scores.add_(additiveMask);
+    }
+
+    // x [batch, heads, L, d] against the 2L - 1 distance vectors rows[c] (for queries, rows[c] is the
+    // vector of distance L - 1 - c) gives all[i, c] = x[i]·rows[c] in one large matrix product, and
+    // the score of i against j is all[i, L - 1 - i + j]: a view that starts at column L - 1 and moves
+    // one column back per row (row stride 2L - 2), copied out. One product of the shared distance
+    // table with every query measured no slower than einsum's batched product per query position.
+    private static Tensor Skewed(Tensor x, Tensor rows)
+    {
+        long b = x.shape[0], h = x.shape[1], length = x.shape[2], width = 2 * length - 1;
+        using var rowsT = rows.t();
+        using var all = matmul(x, rowsT);
+        using var view = all.as_strided([b, h, length, length], [h * length * width, length * width, width - 1, 1], all.storage_offset() + length - 1);
+        return view.contiguous();
     }
 
     /// <inheritdoc/>

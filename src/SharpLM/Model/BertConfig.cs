@@ -48,6 +48,22 @@ public sealed record BertConfig
     /// </summary>
     public string ModelType { get; init; } = "bert";
 
+    /// <summary>Hugging Face's values of position_embedding_type that SharpLM implements.</summary>
+    public static readonly IReadOnlyList<string> PositionEmbeddingTypes = ["absolute", "relative_key", "relative_key_query"];
+
+    /// <summary>
+    /// How the model knows where a token is (position_embedding_type, as in Hugging Face's BERT and
+    /// ELECTRA): "absolute", BERT's learned position embeddings added to the word embeddings; or
+    /// "relative_key" and "relative_key_query" (Shaw et al. 2018, Huang et al. 2020), a learned vector
+    /// per distance in every attention layer (distance_embedding) whose dot product with the query
+    /// (and the key) is added to the attention scores. The position embeddings are kept, unused, in the
+    /// relative types, as Hugging Face keeps them.
+    /// </summary>
+    public string PositionEmbeddingType { get; init; } = "absolute";
+
+    /// <summary>Whether the embeddings add learned absolute positions (position_embedding_type "absolute").</summary>
+    public bool AbsolutePositions => PositionEmbeddingType == "absolute";
+
     /// <summary>Width of the embeddings (ELECTRA's embedding_size); the hidden size when null, as in BERT.</summary>
     public int? EmbeddingWidth { get; init; }
 
@@ -138,6 +154,8 @@ public sealed record BertConfig
         Positive("embedding_size", EmbeddingSize);
         if (ModelType is not ("bert" or "electra"))
             throw new InvalidInputException($"{source}: model_type '{ModelType}' is not supported; SharpLM reads bert and electra models.");
+        if (!PositionEmbeddingTypes.Contains(PositionEmbeddingType))
+            throw new InvalidInputException($"{source}: position_embedding_type '{PositionEmbeddingType}' is not supported; use one of {string.Join(", ", PositionEmbeddingTypes)}.");
         if (HiddenSize % NumAttentionHeads != 0)
             throw new InvalidInputException($"{source}: hidden_size {HiddenSize} is not divisible by num_attention_heads {NumAttentionHeads}.");
         if (!Activations.Contains(HiddenAct))
@@ -193,6 +211,7 @@ public sealed record BertConfig
                 PadTokenId = Int("pad_token_id", defaults.PadTokenId),
                 ModelType = json["model_type"]?.GetValue<string>() ?? defaults.ModelType,
                 EmbeddingWidth = json["embedding_size"] is JsonNode width ? width.GetValue<int>() : null,
+                PositionEmbeddingType = json["position_embedding_type"]?.GetValue<string>() ?? defaults.PositionEmbeddingType,
                 PreLayerNorm = Bool("sharplm_pre_layer_norm", defaults.PreLayerNorm),
                 LinearBias = Bool("sharplm_linear_bias", defaults.LinearBias),
                 GatedFeedForward = Bool("sharplm_glu", defaults.GatedFeedForward),
@@ -229,7 +248,7 @@ public sealed record BertConfig
             ["layer_norm_eps"] = LayerNormEps,
             ["initializer_range"] = InitializerRange,
             ["pad_token_id"] = PadTokenId,
-            ["position_embedding_type"] = "absolute",
+            ["position_embedding_type"] = PositionEmbeddingType,
             ["sharplm_pre_layer_norm"] = PreLayerNorm,
             ["sharplm_linear_bias"] = LinearBias,
             ["sharplm_glu"] = GatedFeedForward,

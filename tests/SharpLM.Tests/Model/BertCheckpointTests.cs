@@ -18,12 +18,12 @@ public class BertCheckpointTests : IDisposable
     [Fact]
     public void Config_json_round_trips_with_Hugging_Face_keys_and_SharpLM_options()
     {
-        var config = Tiny with { PreLayerNorm = true, GatedFeedForward = true, Labels = ["ham", "spam"] };
+        var config = Tiny with { PreLayerNorm = true, GatedFeedForward = true, PositionEmbeddingType = "relative_key", Labels = ["ham", "spam"] };
         string path = _temp.Of("config.json");
         config.Save(path);
         string json = File.ReadAllText(path);
         foreach (string key in new[] { "\"vocab_size\": 120", "\"hidden_size\": 128", "\"num_hidden_layers\": 2", "\"num_attention_heads\": 2",
-                     "\"intermediate_size\": 512", "\"hidden_act\": \"gelu\"", "\"model_type\": \"bert\"", "\"sharplm_pre_layer_norm\": true", "\"1\": \"spam\"" })
+                     "\"intermediate_size\": 512", "\"hidden_act\": \"gelu\"", "\"model_type\": \"bert\"", "\"sharplm_pre_layer_norm\": true", "\"1\": \"spam\"", "\"position_embedding_type\": \"relative_key\"" })
             Assert.Contains(key, json);
         var loaded = BertConfig.Load(path);
         Assert.Equal(config.ToJson(), loaded.ToJson());

@@ -87,5 +87,38 @@ public class BertModelTests
         Assert.Contains(message, Assert.Throws<InvalidInputException>(() => config.Validate("config.json")).Message);
         Assert.Contains("num_hidden_layers is 0", Assert.Throws<InvalidInputException>(() => new BertConfig { NumHiddenLayers = 0 }.Validate()).Message);
         Assert.Contains("hidden_act 'gelu_fast'", Assert.Throws<InvalidInputException>(() => new BertConfig { HiddenAct = "gelu_fast" }.Validate()).Message);
+        Assert.Contains("position_embedding_type 'rotary'", Assert.Throws<InvalidInputException>(() => new BertConfig { PositionEmbeddingType = "rotary" }.Validate()).Message);
+    }
+
+    [Fact]
+    public void Relative_positions_add_Hugging_Face_distance_embeddings_and_make_the_model_blind_to_absolute_position()
+    {
+        var config = BertConfig.Preset("tiny", vocabSize: 100) with { MaxPositionEmbeddings = 32, PositionEmbeddingType = "relative_key", HiddenDropoutProb = 0, AttentionProbsDropoutProb = 0 };
+        random.manual_seed(7);
+        using var model = new BertModel(config);
+        model.eval();
+        var names = model.named_parameters().Select(p => p.name).ToList();
+        Assert.Contains("encoder.layer.0.attention.self.distance_embedding.weight", names);
+        Assert.Contains("embeddings.position_embeddings.weight", names); // kept, unused, as Hugging Face keeps it
+        Assert.Equal([63, 64], model.named_parameters().Single(p => p.name == "encoder.layer.1.attention.self.distance_embedding.weight").parameter.shape);
+
+        // Only relative order is seen: the same tokens after three masked-out pad tokens give the same
+        // hidden states, where absolute positions (the same weights, read as "absolute") change them.
+        using var _ = no_grad();
+        using var ids = tensor(new long[] { 5, 9, 14, 3 }, dtype: int64).unsqueeze(0);
+        using var shifted = tensor(new long[] { 0, 0, 0, 5, 9, 14, 3 }, dtype: int64).unsqueeze(0);
+        using var shiftedMask = tensor(new long[] { 0, 0, 0, 1, 1, 1, 1 }, dtype: int64).unsqueeze(0);
+        Tensor Hidden(BertModel m, Tensor i, Tensor mask) => m.call(i, zeros_like(i), mask).LastHiddenState;
+        using var plain = Hidden(model, ids, ones_like(ids));
+        using var moved = Hidden(model, shifted, shiftedMask)[.., 3..];
+        Assert.True(moved.allclose(plain, rtol: 1e-5, atol: 1e-6));
+        using var absolute = new BertModel(config with { PositionEmbeddingType = "absolute" });
+        absolute.load_state_dict(model.state_dict(), strict: false);
+        absolute.eval();
+        using var absoluteMoved = Hidden(absolute, shifted, shiftedMask)[.., 3..];
+        Assert.False(absoluteMoved.allclose(Hidden(absolute, ids, ones_like(ids)), rtol: 1e-3, atol: 1e-4));
+
+        using var tooLong = zeros([1, 33], dtype: int64);
+        Assert.Contains("longer than the model's 32 positions", Assert.Throws<InvalidInputException>(() => model.call(tooLong, zeros_like(tooLong), ones_like(tooLong))).Message);
     }
 }
