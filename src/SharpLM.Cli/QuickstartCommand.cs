@@ -1,5 +1,4 @@
 using System.CommandLine;
-using System.Reflection;
 using SharpLM.Text;
 
 namespace SharpLM.Cli;
@@ -10,8 +9,6 @@ namespace SharpLM.Cli;
 /// </summary>
 public static class QuickstartCommand
 {
-    private const string ResourcePrefix = "SharpLM.DefaultCorpus.";
-
     /// <summary>Creates the verb.</summary>
     public static Command Create(CommandContext context)
     {
@@ -24,7 +21,7 @@ public static class QuickstartCommand
         command.SetAction(parse =>
         {
             string folder = parse.GetValue(output)!;
-            string corpus = WriteDefaultCorpus(Path.Combine(folder, "corpus"));
+            string corpus = DefaultCorpus.Write(Path.Combine(folder, "corpus"));
             context.Error.WriteLine($"default corpus written to {corpus}");
             var vocabulary = VocabCommand.Train([corpus], parse.GetValue(vocabSize), 2, cased: false, context);
             string vocabPath = Path.Combine(folder, "vocab.txt");
@@ -41,17 +38,5 @@ public static class QuickstartCommand
             return 0;
         });
         return command;
-    }
-
-    /// <summary>Writes the embedded corpus files into <paramref name="folder"/> and returns it.</summary>
-    public static string WriteDefaultCorpus(string folder)
-    {
-        var assembly = Assembly.GetExecutingAssembly();
-        foreach (string name in assembly.GetManifestResourceNames().Where(n => n.StartsWith(ResourcePrefix, StringComparison.Ordinal)))
-        {
-            using var resource = assembly.GetManifestResourceStream(name)!;
-            AtomicFile.Write(Path.Combine(folder, name[ResourcePrefix.Length..]), resource.CopyTo);
-        }
-        return folder;
     }
 }

@@ -1,4 +1,5 @@
 using System.Text.Json;
+using SharpLM.Cli;
 using SharpLM.Data;
 
 namespace SharpLM.Tests.Cli;
@@ -104,6 +105,26 @@ public class PretrainCommandTests : IDisposable
         Assert.Contains("prepared", run.Error);
         Assert.Equal(3000, PretrainingDataManifest.Load(_temp.Of("run", "data")).VocabSize);
         Assert.True(File.Exists(_temp.Of("run", "model", "model.safetensors")));
+    }
+
+    [Fact]
+    public void Without_data_pretrain_trains_on_the_embedded_English_corpus_in_64_token_segments_with_a_validation_split()
+    {
+        string run = _temp.Of("run");
+        var result = CliRun.Of("pretrain", "--output", run, "--batch-size", "4", "--max-steps", "2", "--eval-every", "2", "--save-every", "0");
+        Assert.True(result.ExitCode == 0, result.Error);
+        Assert.Equal([DefaultCorpus.EnglishFile], Directory.GetFiles(Path.Combine(run, "corpus")).Select(Path.GetFileName));
+        var manifest = PretrainingDataManifest.Load(Path.Combine(run, "data"));
+        Assert.Equal(64, manifest.Options.MaxSeqLength);
+        Assert.False(manifest.Options.NextSentence);
+        Assert.True(manifest.ValidationDocuments > 0 && manifest.ValidationExamples > 0);
+        var vocabulary = SharpLM.Text.Vocabulary.Load(Path.Combine(run, "data", "vocab.txt"));
+        Assert.Equal(8000, vocabulary.Count);
+        Assert.DoesNotContain(vocabulary.Tokens, t => t.Any(c => c is >= '\u4e00' and <= '\u9fff')); // no Tang poems
+        // A typed step count replaces the three-minute budget of the run with no arguments.
+        Assert.Contains("2 steps", result.Error);
+        Assert.DoesNotContain("00:03:00", result.Error);
+        Assert.True(JsonDocument.Parse(result.Output).RootElement.GetProperty("validation").GetProperty("examples").GetInt32() > 0);
     }
 
     [Fact]
