@@ -8,8 +8,9 @@ projection on every position, dropout as configured), initialised by PyTorch. Th
 records of a `sharplm data prepare` folder (static masks), shuffled per epoch, padded to the longest
 example of each batch. AdamW in two groups (no decay on biases and LayerNorm, 0.01 elsewhere, eps
 1e-6), clipping at 1.0, linear warmup over WARMUP steps then linear decay by the elapsed fraction of
-MAX_SECONDS, as `sharplm pretrain --max-time` does. Every EVAL_EVERY steps and at the end, the masked-LM
-loss over the whole validation split goes to OUTPUT_JSONL with the elapsed seconds.
+MAX_SECONDS, as `sharplm pretrain --max-time` does. On data prepared with --no-nsp the loss is the masked
+LM's alone (Hugging Face's BertForMaskedLM). Every EVAL_EVERY steps and at the end, the masked-LM loss and
+accuracy over the whole validation split go to OUTPUT_JSONL with the elapsed seconds.
 """
 import importlib.util
 import json
@@ -87,22 +88,26 @@ def main():
     train, seq, preds = load_split(data, manifest, "train")
     validation, _, _ = load_split(data, manifest, "validation")
     pad_id = config.get("pad_token_id", 0)
+    next_sentence = manifest["options"].get("next_sentence", True)
 
     model = initialised_model(config)
     optimizer = adamw(model, lr)
 
     def evaluate():
         model.eval()
-        total, masked = 0.0, 0
+        total, masked, correct = 0.0, 0, 0
         with torch.no_grad():
             for start in range(0, len(validation), batch_size):
                 ids, types, attention, labels, nsp, _ = batch_of(validation[start:start + batch_size], seq, preds, pad_id)
                 sequence, _ = model.bert(ids, types, attention)
-                logits = model.cls.predictions(sequence)
-                total += float(F.cross_entropy(logits.reshape(-1, logits.shape[-1]), labels.reshape(-1), ignore_index=-100, reduction="sum"))
-                masked += int((labels != -100).sum())
+                # The projection on the masked positions only: the same loss, without spending the budget on the rest.
+                chosen = labels != -100
+                logits = model.cls.predictions(sequence[chosen])
+                total += float(F.cross_entropy(logits, labels[chosen], reduction="sum"))
+                masked += int(chosen.sum())
+                correct += int((logits.argmax(-1) == labels[chosen]).sum())
         model.train()
-        return total / masked
+        return total / masked, correct / masked
 
     rng = np.random.default_rng(int(seed))
     order, position, step, tokens = rng.permutation(len(train)), 0, 0, 0
@@ -122,15 +127,17 @@ def main():
             group["lr"] = rate
         optimizer.zero_grad(set_to_none=True)
         loss, mlm, _ = model.loss(ids, types, attention, labels, nsp)
-        loss.backward()
+        (loss if next_sentence else mlm).backward()
         torch.nn.utils.clip_grad_norm_(model.parameters(), 1.0)
         optimizer.step()
         step += 1
         tokens += real
         last = time.perf_counter() - clock >= max_seconds
         if step % eval_every == 0 or last:
-            record = {"step": step, "loss": float(loss), "masked_lm_loss": float(mlm), "elapsed_seconds": time.perf_counter() - clock,
-                      "tokens_per_second": tokens / (time.perf_counter() - clock), "validation": {"masked_lm_loss": evaluate()}}
+            validation_loss, accuracy = evaluate()
+            record = {"step": step, "loss": float(loss if next_sentence else mlm), "masked_lm_loss": float(mlm), "elapsed_seconds": time.perf_counter() - clock,
+                      "tokens_per_second": tokens / (time.perf_counter() - clock),
+                      "validation": {"masked_lm_loss": validation_loss, "masked_lm_accuracy": accuracy}}
             log.write(json.dumps(record) + "\n")
             log.flush()
             print(json.dumps(record), flush=True)
