@@ -8,10 +8,14 @@ namespace SharpLM.Text;
 /// BertTokenizer): what is dropped, what separates words, what becomes a word of its own.
 /// </summary>
 /// <remarks>
-/// The classes follow Python's <c>unicodedata</c> categories as BertTokenizer uses them: whitespace is
-/// space, tab, newline, carriage return or category Zs; control is any category C* except tab, newline
-/// and carriage return; punctuation is category P* or any non-alphanumeric printable ASCII character.
-/// The Basic Multilingual Plane is answered from a table built once.
+/// The classes follow Python's <c>unicodedata</c> categories as BertTokenizer uses them: control is any
+/// category C* except tab, newline and carriage return (so the White_Space controls U+000B, U+000C and
+/// U+0085 are dropped, as both Hugging Face tokenizers drop them before splitting); whitespace is space,
+/// tab, newline, carriage return, category Zs, and U+2028 and U+2029 (categories Zl and Zp, the only
+/// other White_Space characters: <c>_clean_text</c> keeps them and Python's <c>str.split</c> splits
+/// there, as Rust's <c>char::is_whitespace</c> does); punctuation is category P* or any
+/// non-alphanumeric printable ASCII character. The Basic Multilingual Plane is answered from a table
+/// built once.
 /// </remarks>
 public static class BertCharacters
 {
@@ -57,6 +61,8 @@ public static class BertCharacters
         switch (category)
         {
             case UnicodeCategory.SpaceSeparator:
+            case UnicodeCategory.LineSeparator:
+            case UnicodeCategory.ParagraphSeparator:
                 return Kind.Whitespace;
             case UnicodeCategory.Control:
             case UnicodeCategory.Format:

@@ -15,27 +15,9 @@ public class TokenizerPropertyTests
     private static readonly BertTokenizer Uncased = new(Vocab.Value);
     private static readonly BertTokenizer Cased = new(Vocab.Value, lowercase: false);
 
-    private static long Cases => long.TryParse(Environment.GetEnvironmentVariable("SHARPLM_PROPERTY_CASES"), out long n) ? n : 100_000;
+    private static long Cases => RandomUnicodeText.Cases;
 
-    private static Gen<string> Code(int from, int to) => Gen.Int[from, to].Select(char.ConvertFromUtf32);
-
-    // Fragments chosen to reach the tokenizer's corners: every kind of character it treats specially.
-    private static readonly Gen<string> Fragment = Gen.Frequency(
-        (20, Gen.Int['a', 'z'].Array[1, 12].Select(cs => new string(cs.Select(c => (char)c).ToArray()))),
-        (8, Gen.OneOf(" ", "  ", "\t", "\n", "\r\n", "\u00A0", "\u3000", "\u2028")),
-        (6, Code(0x21, 0x7E)),
-        (4, Code(0x00, 0x1F)),
-        (4, Code(0x300, 0x36F)), // combining marks
-        (3, Gen.OneOf("\u200B", "\u200C", "\u200D", "\uFEFF", "\u2060", "\u00AD")), // zero-width and soft hyphen
-        (4, Code(0x10000, 0x10FFFF).Where(s => !char.IsSurrogate(s, 0) || s.Length == 2)), // astral: emoji, rare CJK
-        (3, Gen.Int[0xD800, 0xDFFF].Select(c => ((char)c).ToString())), // lone surrogates
-        (4, Code(0x4E00, 0x9FFF)), // CJK
-        (6, Gen.Char.Select(c => c.ToString())), // anything in the BMP
-        (2, Gen.OneOf("\uFFFE", "\uFFFF", "\uFFFD", "\u0130", "\u00DF", "\uFB01", "\u212A", "\u1E9E", "Å", "é", "e\u0301")),
-        (2, Gen.OneOf("[MASK]", "[SEP]", "[CLS]", "[UNK]", "[PAD]", "[mask]")),
-        (1, Gen.Int['a', 'z'].Array[90, 400].Select(cs => new string(cs.Select(c => (char)c).ToArray())))); // longer than BERT's 100-character limit
-
-    private static readonly Gen<string> RandomText = Fragment.Array[0, 40].Select(string.Concat);
+    private static readonly Gen<string> RandomText = RandomUnicodeText.Text;
 
     [Fact]
     public void Random_unicode_never_throws_and_offsets_lie_inside_the_text_in_order()
