@@ -7,6 +7,8 @@ using static TorchSharp.torch;
 
 namespace SharpLM.Tests.Cli;
 
+// Seeds libtorch's global generator and expects the model it then draws (fill-mask's guesses must be whole words).
+[Collection(GlobalTorchRandomCollection.Name)]
 public class ModelCommandsTests : IDisposable
 {
     private readonly TempFolder _temp = new();
