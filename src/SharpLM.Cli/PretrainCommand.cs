@@ -111,6 +111,8 @@ public static class PretrainCommand
             }
             var dataVocabulary = Vocabulary.Load(Path.Combine(dataFolder, "vocab.txt"));
             var dataManifest = PretrainingDataManifest.Load(dataFolder);
+            if (dataManifest.ValidationExamples == 0)
+                context.Error.WriteLine($"warning: {dataFolder} has no validation examples, so no validation figures will be reported; prepare it with a larger --validation-fraction.");
             // A preset trains with the recipe's model options; a --config is taken as written.
             var modelConfig = parse.GetValue(config) is string c ? BertConfig.Load(c)
                 : chosen.Model(BertConfig.Preset(parse.GetValue(preset)!, dataVocabulary.Count));

@@ -108,6 +108,18 @@ public class PretrainCommandTests : IDisposable
     }
 
     [Fact]
+    public void Data_without_a_validation_split_trains_with_a_warning_and_null_validation()
+    {
+        string vocab = _temp.Of("vocab.txt"), data = _temp.Of("data");
+        Assert.Equal(0, CliRun.Of("vocab", "train", "--input", Corpus(), "--vocab-size", "3000", "--output", vocab).ExitCode);
+        Assert.Equal(0, CliRun.Of("data", "prepare", "--corpus", Corpus(), "--vocab", vocab, "--output", data, "--dupe-factor", "1", "--max-seq-length", "64", "--validation-fraction", "0").ExitCode);
+        var run = CliRun.Of("pretrain", "--data", data, "--output", _temp.Of("run"), "--batch-size", "4", "--max-steps", "2", "--eval-every", "1");
+        Assert.True(run.ExitCode == 0, run.Error);
+        Assert.Contains($"warning: {data} has no validation examples", run.Error);
+        Assert.Equal(JsonValueKind.Null, JsonDocument.Parse(run.Output).RootElement.GetProperty("validation").ValueKind);
+    }
+
+    [Fact]
     public void Without_data_pretrain_trains_on_the_embedded_English_corpus_in_64_token_segments_with_a_validation_split()
     {
         string run = _temp.Of("run");
