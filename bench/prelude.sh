@@ -16,3 +16,14 @@ dotnet build -c Release bench/SharpLM.Bench >/dev/null
 dotnet build -c Release src/SharpLM.Cli >/dev/null
 bench="dotnet bench/SharpLM.Bench/bin/Release/net10.0/linux-x64/SharpLM.Bench.dll"
 sharplm="dotnet src/SharpLM.Cli/bin/Release/net10.0/linux-x64/SharpLM.Cli.dll"
+
+# hf_config SHARPLM_CONFIG OUTPUT: the config of Hugging Face's BertForPreTraining for a SharpLM model's
+# config.json (the same model, with the vocabulary projection on every position), for the PyTorch runs.
+hf_config() {
+  python3 - "$1" "$2" <<'PY'
+import json, sys
+config = json.load(open(sys.argv[1]))
+config["sharplm_sparse_mlm"] = False
+json.dump(config, open(sys.argv[2], "w"), indent=2)
+PY
+}

@@ -76,6 +76,24 @@ def adamw(model, lr):
     return torch.optim.AdamW([{"params": decay, "weight_decay": 0.01}, {"params": no_decay, "weight_decay": 0.0}], lr=lr, eps=1e-6)
 
 
+def evaluate(model, validation, seq, preds, pad_id, batch_size):
+    """Masked-LM loss and accuracy over the whole validation split, the vocabulary projection on the masked
+    positions only (the same loss as projecting every position, without spending the budget on the rest)."""
+    model.eval()
+    total, masked, correct = 0.0, 0, 0
+    with torch.no_grad():
+        for start in range(0, len(validation), batch_size):
+            ids, types, attention, labels, _, _ = batch_of(validation[start:start + batch_size], seq, preds, pad_id)
+            sequence, _ = model.bert(ids, types, attention)
+            chosen = labels != -100
+            logits = model.cls.predictions(sequence[chosen])
+            total += float(F.cross_entropy(logits, labels[chosen], reduction="sum"))
+            masked += int(chosen.sum())
+            correct += int((logits.argmax(-1) == labels[chosen]).sum())
+    model.train()
+    return total / masked, correct / masked
+
+
 def main():
     data, config_path, output, max_seconds, eval_every, lr, warmup, batch_size, threads, seed = sys.argv[1:11]
     max_seconds, eval_every, lr, warmup, batch_size = float(max_seconds), int(eval_every), float(lr), int(warmup), int(batch_size)
@@ -92,22 +110,6 @@ def main():
 
     model = initialised_model(config)
     optimizer = adamw(model, lr)
-
-    def evaluate():
-        model.eval()
-        total, masked, correct = 0.0, 0, 0
-        with torch.no_grad():
-            for start in range(0, len(validation), batch_size):
-                ids, types, attention, labels, nsp, _ = batch_of(validation[start:start + batch_size], seq, preds, pad_id)
-                sequence, _ = model.bert(ids, types, attention)
-                # The projection on the masked positions only: the same loss, without spending the budget on the rest.
-                chosen = labels != -100
-                logits = model.cls.predictions(sequence[chosen])
-                total += float(F.cross_entropy(logits, labels[chosen], reduction="sum"))
-                masked += int(chosen.sum())
-                correct += int((logits.argmax(-1) == labels[chosen]).sum())
-        model.train()
-        return total / masked, correct / masked
 
     rng = np.random.default_rng(int(seed))
     order, position, step, tokens = rng.permutation(len(train)), 0, 0, 0
@@ -134,7 +136,7 @@ def main():
         tokens += real
         last = time.perf_counter() - clock >= max_seconds
         if step % eval_every == 0 or last:
-            validation_loss, accuracy = evaluate()
+            validation_loss, accuracy = evaluate(model, validation, seq, preds, pad_id, batch_size)
             record = {"step": step, "loss": float(loss if next_sentence else mlm), "masked_lm_loss": float(mlm), "elapsed_seconds": time.perf_counter() - clock,
                       "tokens_per_second": tokens / (time.perf_counter() - clock),
                       "validation": {"masked_lm_loss": validation_loss, "masked_lm_accuracy": accuracy}}

@@ -6,7 +6,7 @@ usage: pytorch_pretraining_steps.py DATA_DIR CONFIG_JSON OUTPUT_JSONL MAX_STEPS 
 
 The model, data reading and optimiser are bench/pytorch_pretraining_run.py's (AdamW in two groups,
 eps 1e-6, clipping at 1.0); the learning rate rises linearly over WARMUP steps and then stays at LR.
-Every EVAL_EVERY steps the masked-LM loss and accuracy over the whole validation split go to OUTPUT_JSONL.
+Every EVAL_EVERY steps the masked-LM loss and accuracy over the whole validation split (the run script's evaluate) go to OUTPUT_JSONL.
 On data prepared with --no-nsp the loss is the masked LM's alone. CONFIG_JSON's position_embedding_type
 ("absolute", "relative_key", "relative_key_query") is the reference model's, as in Hugging Face's BERT.
 """
@@ -18,7 +18,6 @@ import time
 
 import numpy as np
 import torch
-import torch.nn.functional as F
 
 here = os.path.dirname(os.path.abspath(__file__))
 spec = importlib.util.spec_from_file_location("run", os.path.join(here, "pytorch_pretraining_run.py"))
@@ -42,20 +41,6 @@ def main():
     model = run.initialised_model(config)
     optimizer = run.adamw(model, lr)
 
-    def evaluate():
-        model.eval()
-        total, masked, correct = 0.0, 0, 0
-        with torch.no_grad():
-            for start in range(0, len(validation), batch_size):
-                ids, types, attention, labels, _, _ = run.batch_of(validation[start:start + batch_size], seq, preds, pad_id)
-                sequence, _ = model.bert(ids, types, attention)
-                logits = model.cls.predictions(sequence)
-                total += float(F.cross_entropy(logits.reshape(-1, logits.shape[-1]), labels.reshape(-1), ignore_index=-100, reduction="sum"))
-                masked += int((labels != -100).sum())
-                correct += int(((logits.argmax(-1) == labels) & (labels != -100)).sum())
-        model.train()
-        return total / masked, correct / masked
-
     rng = np.random.default_rng(int(seed))
     order, position = rng.permutation(len(train)), 0
     log = open(output, "w")
@@ -75,7 +60,7 @@ def main():
         torch.nn.utils.clip_grad_norm_(model.parameters(), 1.0)
         optimizer.step()
         if step % eval_every == 0:
-            loss_value, accuracy = evaluate()
+            loss_value, accuracy = run.evaluate(model, validation, seq, preds, pad_id, batch_size)
             record = {"step": step, "masked_lm_loss": float(mlm), "elapsed_seconds": time.perf_counter() - clock,
                       "validation": {"masked_lm_loss": loss_value, "masked_lm_accuracy": accuracy}}
             log.write(json.dumps(record) + "\n")

@@ -26,13 +26,7 @@ for recipe in bert cramming; do
     --seed 1 --output "$work/$recipe" > "$work/$recipe.out"
   [ "$recipe" = bert ] || continue
   # PyTorch right after the bert run whose config it takes, so that the machine's state is alike.
-  python3 - "$work" <<'PY'
-import json, sys
-work = sys.argv[1]
-config = json.load(open(f"{work}/bert/model/config.json"))
-config["sharplm_sparse_mlm"] = False  # Hugging Face's BertForPreTraining: the decoder on every position
-json.dump(config, open(f"{work}/hf-config.json", "w"), indent=2)
-PY
+  hf_config "$work/bert/model/config.json" "$work/hf-config.json"
   mkdir -p "$work/pytorch-hf"
   env -u OPENBLAS_CORETYPE -u OPENBLAS_L2_SIZE /usr/bin/python3 bench/pytorch_pretraining_run.py "$work/data" "$work/hf-config.json" \
     "$work/pytorch-hf/metrics.jsonl" $((minutes * 60)) 25 5e-4 100 32 "$(nproc)" 1 > "$work/pytorch.out"

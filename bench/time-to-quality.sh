@@ -13,13 +13,7 @@ vocab=$($bench bert-vocab "$work")
 [ -f "$work/data/manifest.json" ] || $sharplm data prepare --corpus data/corpus --vocab "$vocab" --output "$work/data" --max-seq-length 128 --seed 1
 $sharplm pretrain --data "$work/data" --preset mini --output "$work/sharplm" --max-time "${minutes}m" --batch-size 32 --lr 5e-4 \
   --warmup-steps 20 --eval-every 50 --save-every 0 --seed 1 > "$work/sharplm.out"
-python3 - "$work" <<'PY'
-import json, sys
-work = sys.argv[1]
-config = json.load(open(f"{work}/sharplm/model/config.json"))
-config["sharplm_sparse_mlm"] = False  # Hugging Face's BertForPreTraining: the decoder on every position
-json.dump(config, open(f"{work}/hf-config.json", "w"), indent=2)
-PY
+hf_config "$work/sharplm/model/config.json" "$work/hf-config.json"
 mkdir -p "$work/pytorch-hf"
 env -u OPENBLAS_CORETYPE -u OPENBLAS_L2_SIZE /usr/bin/python3 bench/pytorch_pretraining_run.py "$work/data" "$work/hf-config.json" \
   "$work/pytorch-hf/metrics.jsonl" $((minutes * 60)) 12 5e-4 20 32 "$(nproc)" 1 > "$work/pytorch.out"
