@@ -118,7 +118,7 @@ public sealed class PretrainingTrainer
         var clock = Stopwatch.StartNew();
         long tokensSinceLog = 0;
         var logClock = Stopwatch.StartNew();
-        _model.train();
+        TrainingMode.Enter(_model, _objective.Config.PretrainingDropout);
         EvaluationMetrics? last = null;
         int evaluatedStep = -1;
         bool BudgetSpent() => Step >= _options.MaxSteps || (_options.MaxTime is { } budget && clock.Elapsed >= budget);
@@ -204,6 +204,9 @@ public sealed class PretrainingTrainer
     public (double Loss, double MaskedLm, double NextSentence, long Tokens) TrainOn(IReadOnlyList<PretrainingBatch> batches, double learningRate)
     {
         using var scope = NewDisposeScope();
+        // Whatever mode the caller left (the step benchmarks call this directly), the step trains with
+        // the config's dropout choice.
+        TrainingMode.Enter(_model, _objective.Config.PretrainingDropout);
         foreach (var group in _optimizer.ParamGroups) group.LearningRate = learningRate;
         _optimizer.zero_grad();
         var counts = new StepCounts(batches.Sum(b => (long)b.MaskedCount), batches.Sum(b => (long)b.Examples), batches.Sum(b => b.Tokens));
@@ -248,7 +251,7 @@ public sealed class PretrainingTrainer
     {
         int step = Step;
         long position = DataPosition;
-        _model.train();
+        TrainingMode.Enter(_model, _objective.Config.PretrainingDropout);
         try
         {
             for (int i = 0; i < warmupSteps; i++) { TrainStep(_options.LearningRate); Step++; }
@@ -270,7 +273,7 @@ public sealed class PretrainingTrainer
     {
         _model.eval();
         try { return _objective.Evaluate(data, _options.BatchSize, _options.EvalBatches); }
-        finally { _model.train(); }
+        finally { TrainingMode.Enter(_model, _objective.Config.PretrainingDropout); }
     }
 
     private void SaveCheckpoint()

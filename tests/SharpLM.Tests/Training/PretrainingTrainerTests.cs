@@ -75,6 +75,22 @@ public class PretrainingTrainerTests : IDisposable
         Assert.True(a.allclose(b, rtol: 1e-4, atol: 1e-6));
     }
 
+    [Theory]
+    [InlineData(true)]
+    [InlineData(false)]
+    public void Pretraining_dropout_false_trains_without_dropout_and_true_with_the_configs_dropout(bool pretrainingDropout)
+    {
+        var options = new PretrainingOptions(BatchSize: 8, LearningRate: 1e-3, Seed: 5);
+        var trainer = Trainer(_temp.Of($"dropout-{pretrainingDropout}"), options, Config(dropout: 0.3) with { PretrainingDropout = pretrainingDropout }, out var model);
+        using var train = new PretrainingBatches(Data(), "train", Tokenizer.Value.Vocabulary, options.Seed);
+        using var batch = train.TrainingBatch(0, 8);
+        // At learning rate 0 the weights stay as they are, so only dropout can make two losses differ.
+        double first = trainer.TrainOn([batch], 0).Loss, second = trainer.TrainOn([batch], 0).Loss;
+        if (pretrainingDropout) Assert.NotEqual(first, second);
+        else Assert.Equal(first, second);
+        Assert.True(model.training, "the model itself stays in training mode");
+    }
+
     [Fact]
     public void Evaluation_reports_loss_perplexity_and_accuracies_and_the_final_model_is_a_model_folder()
     {
