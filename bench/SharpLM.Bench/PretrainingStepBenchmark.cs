@@ -124,7 +124,6 @@ public static class PretrainingStepBenchmark
             var options = new PretrainingOptions(BatchSize: batchSize, LearningRate: 1e-4, Precision: args.Length > 7 ? args[7] : "fp32");
             var trainer = new PretrainingTrainer(model, train, null, options, vocabulary, lowercase: true, output);
             using var batch = train.TrainingBatch(0, batchSize);
-            model.train();
             double first = 0, last = 0;
             long tokens = 0;
             for (int i = 0; i < warmup; i++) first = trainer.TrainOn([batch], 1e-4).Loss;

@@ -118,7 +118,6 @@ public sealed class PretrainingTrainer
         var clock = Stopwatch.StartNew();
         long tokensSinceLog = 0;
         var logClock = Stopwatch.StartNew();
-        TrainingMode.Enter(_model, _objective.Config.PretrainingDropout);
         EvaluationMetrics? last = null;
         int evaluatedStep = -1;
         bool BudgetSpent() => Step >= _options.MaxSteps || (_options.MaxTime is { } budget && clock.Elapsed >= budget);
@@ -204,8 +203,8 @@ public sealed class PretrainingTrainer
     public (double Loss, double MaskedLm, double NextSentence, long Tokens) TrainOn(IReadOnlyList<PretrainingBatch> batches, double learningRate)
     {
         using var scope = NewDisposeScope();
-        // Whatever mode the caller left (the step benchmarks call this directly), the step trains with
-        // the config's dropout choice.
+        // Every step sets the mode itself, whatever the caller left (the step benchmarks call this
+        // directly): training, with or without dropout as the config says.
         TrainingMode.Enter(_model, _objective.Config.PretrainingDropout);
         foreach (var group in _optimizer.ParamGroups) group.LearningRate = learningRate;
         _optimizer.zero_grad();
@@ -251,7 +250,6 @@ public sealed class PretrainingTrainer
     {
         int step = Step;
         long position = DataPosition;
-        TrainingMode.Enter(_model, _objective.Config.PretrainingDropout);
         try
         {
             for (int i = 0; i < warmupSteps; i++) { TrainStep(_options.LearningRate); Step++; }
