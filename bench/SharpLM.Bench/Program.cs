@@ -11,6 +11,7 @@ return args.FirstOrDefault() switch
     "bert-vocab" when args.Length == 2 => PrintPath(BertBaseUncased.WriteVocab(Directory.CreateDirectory(args[1]).FullName)),
     "pretrain-step" when args.Length is 8 or 9 => PretrainingStepBenchmark.Step(args[1..]),
     "random-init" when args.Length == 3 => WriteRandomInit(args[1], args[2]),
+    "onnx" when args.Length >= 3 => OnnxBenchmark.Run(args[1..]),
     _ => Usage(),
 };
 
@@ -44,6 +45,6 @@ static int PrintPath(string path)
 
 static int Usage()
 {
-    Console.Error.WriteLine("usage: SharpLM.Bench tokenize [--rounds N] TEXT_FILE...\n       SharpLM.Bench stages TEXT_FILE...\n       SharpLM.Bench fertility --vocab VOCAB [--vocab VOCAB...] HELD_OUT_FILE...\n       SharpLM.Bench minilm OUTPUT_FOLDER\n       SharpLM.Bench bert-vocab OUTPUT_FOLDER\n       SharpLM.Bench random-init LIKE_MODEL_FOLDER OUTPUT_FOLDER\n       SharpLM.Bench pretrain-vs-pytorch [--preset mini] [--batch-size 32] [--seq 128] [--rounds 3] [--steps 8] [--warmup 2] [--threads N] [--work DIR] [--vocab VOCAB] [--sharplm-only]");
+    Console.Error.WriteLine("usage: SharpLM.Bench tokenize [--rounds N] TEXT_FILE...\n       SharpLM.Bench stages TEXT_FILE...\n       SharpLM.Bench fertility --vocab VOCAB [--vocab VOCAB...] HELD_OUT_FILE...\n       SharpLM.Bench minilm OUTPUT_FOLDER\n       SharpLM.Bench bert-vocab OUTPUT_FOLDER\n       SharpLM.Bench random-init LIKE_MODEL_FOLDER OUTPUT_FOLDER\n       SharpLM.Bench onnx MODEL_FOLDER TEXT_FILE [--threads 1,2] [--rounds 5] [--batch 8] [--length 128] [--work DIR]\n       SharpLM.Bench pretrain-vs-pytorch [--preset mini] [--batch-size 32] [--seq 128] [--rounds 3] [--steps 8] [--warmup 2] [--threads N] [--work DIR] [--vocab VOCAB] [--sharplm-only]");
     return 2;
 }

@@ -44,10 +44,16 @@ public static class HuggingFaceCheckpoint
         foreach (var (name, parameter) in model.named_parameters()) state[name] = parameter.detach().contiguous();
         foreach (var (name, value) in shared ?? []) state[name] = value.detach().contiguous();
         AtomicFile.Write(Path.Combine(directory, WeightsFile), stream => Safetensors.SaveStateDict(stream, state, leaveOpen: true));
+        SaveTokenizer(vocabulary, lowercase, modelMaxLength ?? config.MaxPositionEmbeddings, directory);
+        config.Save(Path.Combine(directory, "config.json"));
+    }
+
+    /// <summary>Writes vocab.txt and tokenizer_config.json (do_lower_case, model_max_length) into <paramref name="directory"/>, each atomically.</summary>
+    public static void SaveTokenizer(Vocabulary vocabulary, bool lowercase, int modelMaxLength, string directory)
+    {
         vocabulary.Save(Path.Combine(directory, "vocab.txt"));
         AtomicFile.WriteAllText(Path.Combine(directory, "tokenizer_config.json"),
-            $"{{\n  \"tokenizer_class\": \"BertTokenizer\",\n  \"do_lower_case\": {(lowercase ? "true" : "false")},\n  \"model_max_length\": {modelMaxLength ?? config.MaxPositionEmbeddings}\n}}\n");
-        config.Save(Path.Combine(directory, "config.json"));
+            $"{{\n  \"tokenizer_class\": \"BertTokenizer\",\n  \"do_lower_case\": {(lowercase ? "true" : "false")},\n  \"model_max_length\": {modelMaxLength}\n}}\n");
     }
 
     /// <summary>

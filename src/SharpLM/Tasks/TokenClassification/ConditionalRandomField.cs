@@ -117,6 +117,37 @@ public sealed class ConditionalRandomField : nn.Module
         return paths;
     }
 
+    /// <summary>
+    /// The scores Viterbi decoding uses, forbidden transitions' -10,000 included, so that anyone can
+    /// decode with them alone: the best path maximises start[y0] + the sum of emissions + the sum of
+    /// transitions[y(t-1)][y(t)] + end[y(last)].
+    /// </summary>
+    public (float[] Start, float[] End, float[][] Transitions) DecodingScores()
+    {
+        using var scope = NewDisposeScope();
+        using var _ = no_grad();
+        var (start, end, pairs) = Scores();
+        float[] flat = pairs.data<float>().ToArray();
+        int k = Tags;
+        return (start.data<float>().ToArray(), end.data<float>().ToArray(), Enumerable.Range(0, k).Select(i => flat[(i * k)..((i + 1) * k)]).ToArray());
+    }
+
+    /// <summary>Sets the learned scores from <see cref="DecodingScores"/> of a CRF with the same tags (the penalties come off again).</summary>
+    public void LoadDecodingScores(float[] start, float[] end, float[][] pairs)
+    {
+        int k = Tags;
+        if (start.Length != k || end.Length != k || pairs.Length != k || pairs.Any(row => row.Length != k))
+            throw new InvalidInputException($"the CRF scores do not fit {k} tags.");
+        using var scope = NewDisposeScope();
+        using var _ = no_grad();
+        var startScores = tensor(start);
+        var endScores = tensor(end);
+        var pairScores = tensor(pairs.SelectMany(row => row).ToArray()).reshape(k, k);
+        start_transitions.copy_(startScores - _startPenalty);
+        end_transitions.copy_(endScores - _endPenalty);
+        transitions.copy_(pairScores - _transitionPenalty);
+    }
+
     private (Tensor Start, Tensor End, Tensor Pairs) Scores()
     {
         var device = transitions.device;
