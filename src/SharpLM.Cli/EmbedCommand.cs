@@ -3,6 +3,7 @@ using System.Globalization;
 using System.Text;
 using SharpLM.Data;
 using SharpLM.Interop;
+using SharpLM.Interop.Onnx;
 using SharpLM.Model;
 using static TorchSharp.torch;
 
@@ -16,7 +17,7 @@ public static class EmbedCommand
     /// <summary>Creates the verb.</summary>
     public static Command Create(CommandContext context)
     {
-        var model = new Option<string>("--model") { Description = "Model folder (config.json, vocab.txt, model.safetensors or pytorch_model.bin).", Required = true };
+        var model = new Option<string>("--model") { Description = "Model folder (config.json, vocab.txt, model.safetensors or pytorch_model.bin), or with --engine onnx an exported folder.", Required = true };
         var input = new Option<string?>("--input") { Description = "A UTF-8 file: one text per line." };
         var pooling = new Option<string>("--pooling") { Description = "cls: the last hidden state at [CLS]; mean: the attention-masked mean; tokens: every token's.", DefaultValueFactory = _ => "cls" };
         pooling.AcceptOnlyFromAmong("cls", "mean", "tokens");
@@ -27,25 +28,34 @@ public static class EmbedCommand
         {
             model, input, pooling, maxLength, output, text,
         };
+        var engine = EngineOption.Create();
+        command.Add(engine);
         command.SetAction(parse =>
         {
             string? file = parse.GetValue(input), single = parse.GetValue(text);
             if ((file is null) == (single is null)) throw new InvalidInputException("embed: give either --input FILE or a TEXT argument (one of them).");
             string directory = parse.GetValue(model)!;
-            var config = BertConfig.Load(directory);
+            using var runtime = EngineOption.Of(parse, engine) == InferenceEngine.Onnx ? OnnxRuntimeModel.Load(directory) : null;
+            var config = runtime?.Config ?? BertConfig.Load(directory);
             int limit = parse.GetValue(maxLength);
             if (limit < 2 || limit > config.MaxPositionEmbeddings)
                 throw new InvalidInputException($"--max-length {parse.GetValue(maxLength)}: must be between 2 and max_position_embeddings ({config.MaxPositionEmbeddings}).");
-            using var bert = new BertModel(config);
-            var report = HuggingFaceCheckpoint.LoadDirectory(bert, config, directory);
-            var encoderMissing = report.Missing.Where(n => !n.StartsWith("pooler.", StringComparison.Ordinal)).ToList();
-            if (encoderMissing.Count > 0)
-                throw new InvalidInputException($"{directory}: the checkpoint lacks {encoderMissing.Count} encoder weights (first: {encoderMissing[0]}).");
-            CheckpointReportLine.Write(context, directory, report);
-            bert.eval();
-            var tokenizer = HuggingFaceCheckpoint.LoadTokenizer(directory);
+            using var bert = runtime is null ? new BertModel(config) : null;
+            if (bert is not null)
+            {
+                var report = HuggingFaceCheckpoint.LoadDirectory(bert, config, directory);
+                var encoderMissing = report.Missing.Where(n => !n.StartsWith("pooler.", StringComparison.Ordinal)).ToList();
+                if (encoderMissing.Count > 0)
+                    throw new InvalidInputException($"{directory}: the checkpoint lacks {encoderMissing.Count} encoder weights (first: {encoderMissing[0]}).");
+                CheckpointReportLine.Write(context, directory, report);
+                bert.eval();
+            }
+            Func<EncodedBatch, Tensor> lastHiddenState = runtime is not null
+                ? batch => runtime.Run(batch, "last_hidden_state")[0]
+                : batch => bert!.call(batch.InputIds, batch.TokenTypeIds, batch.AttentionMask).LastHiddenState;
+            var tokenizer = runtime?.Tokenizer ?? HuggingFaceCheckpoint.LoadTokenizer(directory);
             var lines = file is null ? [single!] : CorpusFiles.ReadSingleFile(file, "embed");
-            void Write(TextWriter writer) => Embed(bert, tokenizer, lines, parse.GetValue(pooling)!, parse.GetValue(maxLength), writer);
+            void Write(TextWriter writer) => Embed(lastHiddenState, tokenizer, lines, parse.GetValue(pooling)!, parse.GetValue(maxLength), writer);
             string? target = parse.GetValue(output);
             if (target is null) Write(context.Output);
             else AtomicFile.WriteText(target, Write);
@@ -54,7 +64,7 @@ public static class EmbedCommand
         return command;
     }
 
-    private static void Embed(BertModel bert, Text.BertTokenizer tokenizer, IEnumerable<string> lines, string pooling, int maxLength, TextWriter writer)
+    private static void Embed(Func<EncodedBatch, Tensor> lastHiddenState, Text.BertTokenizer tokenizer, IEnumerable<string> lines, string pooling, int maxLength, TextWriter writer)
     {
         foreach (var chunk in lines.Chunk(BatchSize))
         {
@@ -62,7 +72,7 @@ public static class EmbedCommand
             using var _ = no_grad();
             var encodings = chunk.Select(l => tokenizer.Encode(l, maxLength)).ToList();
             using var batch = new EncodedBatch(encodings, tokenizer.Vocabulary);
-            var (hidden, _) = bert.call(batch.InputIds, batch.TokenTypeIds, batch.AttentionMask);
+            var hidden = lastHiddenState(batch);
             for (int b = 0; b < encodings.Count; b++)
             {
                 var line = new StringBuilder();

@@ -1,5 +1,6 @@
 using System.CommandLine;
 using System.Text.Json;
+using SharpLM.Interop.Onnx;
 using SharpLM.Tasks.Classification;
 using SharpLM.Tasks.QuestionAnswering;
 using SharpLM.Tasks.TokenClassification;
@@ -18,29 +19,30 @@ public static class EvaluateCommand
     /// <summary>Creates the verb.</summary>
     public static Command Create(CommandContext context) => new("evaluate", "Score a fine-tuned model on labelled data: classify, ner or qa.")
     {
-        Task(context, "classify", "CSV, TSV or JSON lines with text (text_pair) and label.", (model, data, _) =>
+        Task(context, "classify", "CSV, TSV or JSON lines with text (text_pair) and label.", (model, data, _, engine) =>
         {
-            using var classifier = TextClassifier.Load(model);
+            using var classifier = TextClassifier.Load(model, engine: engine);
             return classifier.Evaluate(ClassificationData.Read(data));
         }),
-        Task(context, "ner", "CoNLL file.", (model, data, _) =>
+        Task(context, "ner", "CoNLL file.", (model, data, _, engine) =>
         {
-            using var tagger = TokenTagger.Load(model);
+            using var tagger = TokenTagger.Load(model, engine: engine);
             return tagger.Evaluate(ConllFile.Read(data));
         }),
-        Task(context, "qa", "SQuAD v1.1 or v2.0 JSON (no-answer is allowed when the file has impossible questions).", (model, data, window) =>
+        Task(context, "qa", "SQuAD v1.1 or v2.0 JSON (no-answer is allowed when the file has impossible questions).", (model, data, window, engine) =>
         {
             var questions = SquadFile.Read(data);
-            using var answerer = QuestionAnswerer.Load(model, window.MaxLength, window.DocStride);
+            using var answerer = QuestionAnswerer.Load(model, window.MaxLength, window.DocStride, engine);
             return answerer.Evaluate(questions, new AnswerSpanSearch(AllowNoAnswer: questions.Any(q => q.IsImpossible), NullThreshold: window.NullThreshold));
         }),
     };
 
-    private static Command Task(CommandContext context, string name, string dataDescription, Func<string, string, (int MaxLength, int DocStride, double NullThreshold), object> evaluate)
+    private static Command Task(CommandContext context, string name, string dataDescription, Func<string, string, (int MaxLength, int DocStride, double NullThreshold), InferenceEngine, object> evaluate)
     {
-        var model = new Option<string>("--model") { Description = "Fine-tuned model folder.", Required = true };
+        var model = new Option<string>("--model") { Description = "Fine-tuned model folder (or, with --engine onnx, its exported folder).", Required = true };
         var data = new Option<string>("--data") { Description = dataDescription, Required = true };
-        var command = new Command(name, $"Print the {name} metrics of a fine-tuned model as JSON.") { model, data };
+        var engine = EngineOption.Create();
+        var command = new Command(name, $"Print the {name} metrics of a fine-tuned model as JSON.") { model, data, engine };
         var (maxLength, docStride) = PredictCommand.WindowOptions();
         var threshold = PredictCommand.NullThresholdOption();
         if (name == "qa")
@@ -52,7 +54,7 @@ public static class EvaluateCommand
         command.SetAction(parse =>
         {
             var window = (parse.GetValue(maxLength), parse.GetValue(docStride), parse.GetValue(threshold));
-            context.Output.WriteLine(JsonSerializer.Serialize<object>(evaluate(parse.GetValue(model)!, parse.GetValue(data)!, window), Json));
+            context.Output.WriteLine(JsonSerializer.Serialize<object>(evaluate(parse.GetValue(model)!, parse.GetValue(data)!, window, EngineOption.Of(parse, engine)), Json));
             return 0;
         });
         return command;

@@ -3,6 +3,7 @@ using System.Globalization;
 using System.Text.Json;
 using SharpLM.Data;
 using SharpLM.Interop;
+using SharpLM.Interop.Onnx;
 using SharpLM.Model;
 using static TorchSharp.torch;
 
@@ -21,16 +22,28 @@ public static class FillMaskCommand
         {
             model, topK, text,
         };
+        var engine = EngineOption.Create();
+        command.Add(engine);
         command.SetAction(parse =>
         {
             string directory = parse.GetValue(model)!, input = parse.GetValue(text)!;
             int k = parse.GetValue(topK);
-            var config = BertConfig.Load(directory);
+            using var runtime = EngineOption.Of(parse, engine) == InferenceEngine.Onnx ? OnnxRuntimeModel.Load(directory) : null;
+            string? logitsOutput = runtime is null ? null
+                : runtime.HasOutput("prediction_logits") ? "prediction_logits"
+                : runtime.Config.Architecture is "BertForMaskedLM" or "ElectraForMaskedLM" ? "logits"
+                : throw new InvalidInputException($"{runtime.File}: an exported {runtime.Config.Architecture} has no masked-LM output; export a BertForPreTraining, BertForMaskedLM or ElectraForMaskedLM folder.");
+            var config = runtime?.Config ?? BertConfig.Load(directory);
             if (k < 1 || k > config.VocabSize) throw new InvalidInputException($"--top-k {k}: must be between 1 and the vocabulary size {config.VocabSize}.");
-            var (module, bert, report) = MaskedLanguageModelFolder.Load(directory);
+            nn.Module? module = null;
+            IMaskedLanguageModel? bert = null;
+            if (runtime is null)
+            {
+                (module, bert, var report) = MaskedLanguageModelFolder.Load(directory);
+                CheckpointReportLine.Write(context, directory, report);
+            }
             using var _module = module;
-            CheckpointReportLine.Write(context, directory, report);
-            var tokenizer = HuggingFaceCheckpoint.LoadTokenizer(directory);
+            var tokenizer = runtime?.Tokenizer ?? HuggingFaceCheckpoint.LoadTokenizer(directory);
             if (tokenizer.Vocabulary.MaskId < 0) throw new InvalidInputException($"{directory}: vocab.txt has no [MASK] token.");
             var encoded = tokenizer.Encode(input, maxLength: config.MaxPositionEmbeddings);
             var masks = Enumerable.Range(0, encoded.Length).Where(i => encoded.Ids[i] == tokenizer.Vocabulary.MaskId).ToList();
@@ -41,7 +54,9 @@ public static class FillMaskCommand
             using var batch = new EncodedBatch([encoded], tokenizer.Vocabulary);
             // Row m holds the logits of the m-th mask (the batch has one text, so positions index it directly).
             using var positions = tensor(masks.Select(p => (long)p).ToArray());
-            var logits = bert.MaskedLmLogits(batch.InputIds, batch.TokenTypeIds, batch.AttentionMask, positions);
+            var logits = runtime is null
+                ? bert!.MaskedLmLogits(batch.InputIds, batch.TokenTypeIds, batch.AttentionMask, positions)
+                : runtime.Run(batch, logitsOutput!)[0][0].index_select(0, positions);
             for (int m = 0; m < masks.Count; m++)
             {
                 var probabilities = logits[m].softmax(-1);

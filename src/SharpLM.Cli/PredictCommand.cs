@@ -1,6 +1,7 @@
 using System.CommandLine;
 using System.Text.Json;
 using SharpLM.Data;
+using SharpLM.Interop.Onnx;
 using SharpLM.Tasks.Classification;
 using SharpLM.Tasks.QuestionAnswering;
 using SharpLM.Tasks.TokenClassification;
@@ -22,19 +23,20 @@ public static class PredictCommand
         Classify(context), Ner(context), QuestionAnswering(context),
     };
 
-    private static Option<string> ModelOption() => new("--model") { Description = "Fine-tuned model folder.", Required = true };
+    private static Option<string> ModelOption() => new("--model") { Description = "Fine-tuned model folder (or, with --engine onnx, its exported folder).", Required = true };
 
     private static Command Classify(CommandContext context)
     {
         var model = ModelOption();
         var input = new Option<string?>("--input") { Description = "A .txt file (one text per line), or CSV/TSV/JSON lines with a text column (and text_pair)." };
         var text = new Argument<string?>("text") { Description = "A text to classify (instead of --input).", Arity = ArgumentArity.ZeroOrOne };
-        var command = new Command("classify", "Print {\"label\", \"score\"} per input.") { model, input, text };
+        var engine = EngineOption.Create();
+        var command = new Command("classify", "Print {\"label\", \"score\"} per input.") { model, input, text, engine };
         command.SetAction(parse =>
         {
             var examples = Inputs(parse.GetValue(input), parse.GetValue(text), "predict classify",
                 path => ClassificationData.Read(path, requireLabels: false), line => new ClassificationExample(line, null, null));
-            using var classifier = TextClassifier.Load(parse.GetValue(model)!);
+            using var classifier = TextClassifier.Load(parse.GetValue(model)!, engine: EngineOption.Of(parse, engine));
             foreach (var prediction in classifier.Predict(examples)) context.Output.WriteLine(JsonSerializer.Serialize(prediction, Json));
             return 0;
         });
@@ -46,14 +48,15 @@ public static class PredictCommand
         var model = ModelOption();
         var input = new Option<string?>("--input") { Description = "A .txt file: one text per line." };
         var text = new Argument<string?>("text") { Description = "A text to tag (instead of --input).", Arity = ArgumentArity.ZeroOrOne };
+        var engine = EngineOption.Create();
         var command = new Command("ner", "Print the entities of each input as a JSON array of {\"entity_group\", \"word\", \"start\", \"end\", \"score\"}; offsets are characters of the input.")
         {
-            model, input, text,
+            model, input, text, engine,
         };
         command.SetAction(parse =>
         {
             var texts = Inputs(parse.GetValue(input), parse.GetValue(text), "predict ner", path => CorpusFiles.ReadSingleFile(path, "predict ner").ToList(), line => line);
-            using var tagger = TokenTagger.Load(parse.GetValue(model)!);
+            using var tagger = TokenTagger.Load(parse.GetValue(model)!, engine: EngineOption.Of(parse, engine));
             foreach (string line in texts) context.Output.WriteLine(JsonSerializer.Serialize(tagger.PredictText(line), Json));
             return 0;
         });
@@ -69,9 +72,10 @@ public static class PredictCommand
         var noAnswer = new Option<bool>("--allow-no-answer") { Description = "SQuAD 2.0: answer nothing when the null score wins." };
         var (maxLength, docStride) = WindowOptions();
         var threshold = NullThresholdOption();
+        var engine = EngineOption.Create();
         var command = new Command("qa", "Print {\"answer\", \"score\", \"start\", \"end\"}: the answer span with character offsets in the context.")
         {
-            model, question, contextText, input, noAnswer, maxLength, docStride, threshold,
+            model, question, contextText, input, noAnswer, maxLength, docStride, threshold, engine,
         };
         command.SetAction(parse =>
         {
@@ -80,7 +84,7 @@ public static class PredictCommand
             if (file is not null) questions = SquadFile.Read(file);
             else if (parse.GetValue(question) is { Length: > 0 } q && parse.GetValue(contextText) is { Length: > 0 } c) questions = [new SquadQuestion("0", q, c, [], false)];
             else throw new InvalidInputException("predict qa: give --question and --context, or --input FILE.");
-            using var answerer = QuestionAnswerer.Load(parse.GetValue(model)!, parse.GetValue(maxLength), parse.GetValue(docStride));
+            using var answerer = QuestionAnswerer.Load(parse.GetValue(model)!, parse.GetValue(maxLength), parse.GetValue(docStride), EngineOption.Of(parse, engine));
             var answers = answerer.Predict(questions, new AnswerSpanSearch(AllowNoAnswer: parse.GetValue(noAnswer), NullThreshold: parse.GetValue(threshold)));
             for (int i = 0; i < questions.Count; i++)
             {

@@ -19,7 +19,7 @@ public static class SharpLmCommandLine
     public static int Run(string[] args, TextWriter output, TextWriter error)
     {
         var context = new CommandContext(output, error);
-        var root = new RootCommand("SharpLM: build a vocabulary, tokenize text, pretrain, evaluate and fine-tune BERT models, in .NET.")
+        var root = new RootCommand("SharpLM: build a vocabulary, tokenize text, pretrain, evaluate, fine-tune and export BERT models, in .NET.")
         {
             QuickstartCommand.Create(context),
             VocabCommand.Create(context),
@@ -33,6 +33,7 @@ public static class SharpLmCommandLine
             FinetuneCommand.Create(context),
             PredictCommand.Create(context),
             EvaluateCommand.Create(context),
+            ExportCommand.Create(context),
         };
         var parse = root.Parse(args);
         if (parse.Errors.Count > 0)

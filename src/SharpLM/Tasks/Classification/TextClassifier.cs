@@ -1,5 +1,6 @@
 using SharpLM.Data;
 using SharpLM.Interop;
+using SharpLM.Interop.Onnx;
 using SharpLM.Model;
 using SharpLM.Text;
 using static TorchSharp.torch;
@@ -16,18 +17,21 @@ public sealed record PredictedLabel(string Label, double Score);
 public sealed class TextClassifier : IDisposable
 {
     private readonly Dictionary<string, int> _labelIds;
+    private readonly BertForSequenceClassification? _model;
+    private readonly OnnxRuntimeModel? _onnx;
 
-    private TextClassifier(BertForSequenceClassification model, BertConfig config, BertTokenizer tokenizer, int maxLength)
+    private TextClassifier(BertForSequenceClassification? model, OnnxRuntimeModel? onnx, BertConfig config, BertTokenizer tokenizer, int maxLength)
     {
-        Model = model;
+        _model = model;
+        _onnx = onnx;
         Config = config;
         Tokenizer = tokenizer;
         MaxLength = Math.Min(maxLength, config.MaxPositionEmbeddings);
         _labelIds = config.Labels.Select((label, id) => (label, id)).ToDictionary(p => p.label, p => p.id);
     }
 
-    /// <summary>The model.</summary>
-    public BertForSequenceClassification Model { get; }
+    /// <summary>The TorchSharp model (for training); a classifier run by ONNX Runtime has none.</summary>
+    public BertForSequenceClassification Model => _model ?? throw new InvalidOperationException("a classifier run by ONNX Runtime only predicts.");
     /// <summary>Its config, labels included.</summary>
     public BertConfig Config { get; }
     /// <summary>The tokenizer of the model folder.</summary>
@@ -42,20 +46,26 @@ public sealed class TextClassifier : IDisposable
         var config = loaded with { Labels = labels, Architecture = loaded.ClassName("ForSequenceClassification") };
         var model = new BertForSequenceClassification(config, labels.Count);
         TaskModelFolder.LoadEncoder(model, config, directory, poolerOptional: true);
-        return new TextClassifier(model, config, HuggingFaceCheckpoint.LoadTokenizer(directory), maxLength);
+        return new TextClassifier(model, null, config, HuggingFaceCheckpoint.LoadTokenizer(directory), maxLength);
     }
 
     /// <summary>
     /// A fine-tuned classifier saved in <paramref name="directory"/>, truncating inputs at <paramref name="maxLength"/>
     /// or, by default, at the length it was fine-tuned at (tokenizer_config.json's model_max_length).
     /// </summary>
-    public static TextClassifier Load(string directory, int? maxLength = null)
+    public static TextClassifier Load(string directory, int? maxLength = null, InferenceEngine engine = InferenceEngine.Torch)
     {
+        if (engine == InferenceEngine.Onnx)
+        {
+            var runtime = OnnxRuntimeModel.Load(directory);
+            var exported = TaskModelFolder.ConfigOf(runtime.Directory, "ForSequenceClassification");
+            return new TextClassifier(null, runtime, exported, runtime.Tokenizer, maxLength ?? runtime.MaxLength);
+        }
         var config = TaskModelFolder.ConfigOf(directory, "ForSequenceClassification");
         var model = new BertForSequenceClassification(config, config.Labels.Count);
         TaskModelFolder.LoadAll(model, config, directory);
         model.eval();
-        return new TextClassifier(model, config, HuggingFaceCheckpoint.LoadTokenizer(directory), maxLength ?? HuggingFaceCheckpoint.ModelMaxLength(directory, config));
+        return new TextClassifier(model, null, config, HuggingFaceCheckpoint.LoadTokenizer(directory), maxLength ?? HuggingFaceCheckpoint.ModelMaxLength(directory, config));
     }
 
     /// <summary>The label set of training data in a stable order (ordinal sort), as config.json's id2label.</summary>
@@ -103,9 +113,14 @@ public sealed class TextClassifier : IDisposable
     {
         var encodings = batch.Select(e => e.TextPair is null ? Tokenizer.Encode(e.Text, MaxLength) : Tokenizer.Encode(e.Text, e.TextPair, MaxLength)).ToList();
         using var inputs = new EncodedBatch(encodings, Tokenizer.Vocabulary);
-        return (Model.call(inputs.InputIds, inputs.TokenTypeIds, inputs.AttentionMask), encodings.Sum(e => (long)e.Length));
+        var logits = _onnx is null ? Model.call(inputs.InputIds, inputs.TokenTypeIds, inputs.AttentionMask) : _onnx.Run(inputs, "logits")[0];
+        return (logits, encodings.Sum(e => (long)e.Length));
     }
 
     /// <inheritdoc/>
-    public void Dispose() => Model.Dispose();
+    public void Dispose()
+    {
+        _model?.Dispose();
+        _onnx?.Dispose();
+    }
 }

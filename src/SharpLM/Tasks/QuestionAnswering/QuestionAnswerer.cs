@@ -1,5 +1,6 @@
 using SharpLM.Data;
 using SharpLM.Interop;
+using SharpLM.Interop.Onnx;
 using SharpLM.Model;
 using SharpLM.Text;
 using static TorchSharp.torch;
@@ -14,9 +15,13 @@ namespace SharpLM.Tasks.QuestionAnswering;
 /// </summary>
 public sealed class QuestionAnswerer : IDisposable
 {
-    private QuestionAnswerer(BertForQuestionAnswering model, BertConfig config, BertTokenizer tokenizer, int maxLength, int docStride)
+    private readonly BertForQuestionAnswering? _model;
+    private readonly OnnxRuntimeModel? _onnx;
+
+    private QuestionAnswerer(BertForQuestionAnswering? model, OnnxRuntimeModel? onnx, BertConfig config, BertTokenizer tokenizer, int maxLength, int docStride)
     {
-        Model = model;
+        _model = model;
+        _onnx = onnx;
         Config = config;
         Tokenizer = tokenizer;
         MaxLength = Math.Min(maxLength, config.MaxPositionEmbeddings);
@@ -24,8 +29,8 @@ public sealed class QuestionAnswerer : IDisposable
         DocStride = Math.Min(docStride, MaxLength / 2);
     }
 
-    /// <summary>The model.</summary>
-    public BertForQuestionAnswering Model { get; }
+    /// <summary>The TorchSharp model (for training); a model run by ONNX Runtime has none.</summary>
+    public BertForQuestionAnswering Model => _model ?? throw new InvalidOperationException("a QA model run by ONNX Runtime only predicts.");
     /// <summary>Its config.</summary>
     public BertConfig Config { get; }
     /// <summary>The tokenizer of the model folder.</summary>
@@ -42,17 +47,23 @@ public sealed class QuestionAnswerer : IDisposable
         var config = loaded with { Architecture = loaded.ClassName("ForQuestionAnswering"), Labels = [] };
         var model = new BertForQuestionAnswering(config);
         TaskModelFolder.LoadEncoder(model, config, directory);
-        return new QuestionAnswerer(model, config, HuggingFaceCheckpoint.LoadTokenizer(directory), maxLength, docStride);
+        return new QuestionAnswerer(model, null, config, HuggingFaceCheckpoint.LoadTokenizer(directory), maxLength, docStride);
     }
 
-    /// <summary>A fine-tuned QA model saved in <paramref name="directory"/>.</summary>
-    public static QuestionAnswerer Load(string directory, int maxLength = 384, int docStride = 128)
+    /// <summary>A fine-tuned QA model saved in <paramref name="directory"/>, or exported there to ONNX.</summary>
+    public static QuestionAnswerer Load(string directory, int maxLength = 384, int docStride = 128, InferenceEngine engine = InferenceEngine.Torch)
     {
+        if (engine == InferenceEngine.Onnx)
+        {
+            var runtime = OnnxRuntimeModel.Load(directory);
+            var exported = TaskModelFolder.ConfigOf(runtime.Directory, "ForQuestionAnswering");
+            return new QuestionAnswerer(null, runtime, exported, runtime.Tokenizer, maxLength, docStride);
+        }
         var config = TaskModelFolder.ConfigOf(directory, "ForQuestionAnswering");
         var model = new BertForQuestionAnswering(config);
         TaskModelFolder.LoadAll(model, config, directory);
         model.eval();
-        return new QuestionAnswerer(model, config, HuggingFaceCheckpoint.LoadTokenizer(directory), maxLength, docStride);
+        return new QuestionAnswerer(model, null, config, HuggingFaceCheckpoint.LoadTokenizer(directory), maxLength, docStride);
     }
 
     /// <summary>The windows of <paramref name="questions"/> at this model's length and stride.</summary>
@@ -125,7 +136,7 @@ public sealed class QuestionAnswerer : IDisposable
     private (Tensor Start, Tensor End) Logits(IReadOnlyList<QuestionWindow> batch)
     {
         using var inputs = new EncodedBatch(batch.Select(w => w.Encoding).ToList(), Tokenizer.Vocabulary);
-        var (start, end) = Model.call(inputs.InputIds, inputs.TokenTypeIds, inputs.AttentionMask);
+        var (start, end) = _onnx is null ? Model.call(inputs.InputIds, inputs.TokenTypeIds, inputs.AttentionMask) : Pair(_onnx.Run(inputs, "start_logits", "end_logits"));
         // Padding never starts or ends an answer.
         using var padding = inputs.AttentionMask.eq(0);
         using (start)
@@ -133,6 +144,12 @@ public sealed class QuestionAnswerer : IDisposable
             return (start.masked_fill(padding, float.MinValue / 2), end.masked_fill(padding, float.MinValue / 2));
     }
 
+    private static (Tensor, Tensor) Pair(Tensor[] outputs) => (outputs[0], outputs[1]);
+
     /// <inheritdoc/>
-    public void Dispose() => Model.Dispose();
+    public void Dispose()
+    {
+        _model?.Dispose();
+        _onnx?.Dispose();
+    }
 }

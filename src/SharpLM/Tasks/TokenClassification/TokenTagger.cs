@@ -1,5 +1,6 @@
 using SharpLM.Data;
 using SharpLM.Interop;
+using SharpLM.Interop.Onnx;
 using SharpLM.Model;
 using SharpLM.Text;
 using static TorchSharp.torch;
@@ -27,18 +28,23 @@ public sealed class TokenTagger : IDisposable
     public const string Architecture = "BertForTokenClassification";
 
     private readonly Dictionary<string, int> _tagIds;
+    private readonly BertForTokenClassification? _model;
+    private readonly OnnxRuntimeModel? _onnx;
+    private readonly ConditionalRandomField? _crf;
 
-    private TokenTagger(BertForTokenClassification model, BertConfig config, BertTokenizer tokenizer, int maxLength)
+    private TokenTagger(BertForTokenClassification? model, OnnxRuntimeModel? onnx, ConditionalRandomField? crf, BertConfig config, BertTokenizer tokenizer, int maxLength)
     {
-        Model = model;
+        _model = model;
+        _onnx = onnx;
+        _crf = crf;
         Config = config;
         Tokenizer = tokenizer;
         MaxLength = Math.Min(maxLength, config.MaxPositionEmbeddings);
         _tagIds = config.Labels.Select((label, id) => (label, id)).ToDictionary(p => p.label, p => p.id);
     }
 
-    /// <summary>The model.</summary>
-    public BertForTokenClassification Model { get; }
+    /// <summary>The TorchSharp model (for training); a tagger run by ONNX Runtime has none.</summary>
+    public BertForTokenClassification Model => _model ?? throw new InvalidOperationException("a tagger run by ONNX Runtime only predicts.");
     /// <summary>Its config, tags (labels) included.</summary>
     public BertConfig Config { get; }
     /// <summary>The tokenizer of the model folder.</summary>
@@ -53,20 +59,29 @@ public sealed class TokenTagger : IDisposable
         var config = loaded with { Labels = tags, Architecture = loaded.ClassName("ForTokenClassification"), Crf = crf };
         var model = new BertForTokenClassification(config);
         TaskModelFolder.LoadEncoder(model, config, directory);
-        return new TokenTagger(model, config, HuggingFaceCheckpoint.LoadTokenizer(directory), maxLength);
+        return new TokenTagger(model, null, model.Crf, config, HuggingFaceCheckpoint.LoadTokenizer(directory), maxLength);
     }
 
     /// <summary>
     /// A fine-tuned tagger saved in <paramref name="directory"/>, cutting sentences into chunks of at most
     /// <paramref name="maxLength"/> tokens or, by default, of the length it was fine-tuned at (tokenizer_config.json's model_max_length).
     /// </summary>
-    public static TokenTagger Load(string directory, int? maxLength = null)
+    public static TokenTagger Load(string directory, int? maxLength = null, InferenceEngine engine = InferenceEngine.Torch)
     {
+        if (engine == InferenceEngine.Onnx)
+        {
+            var runtime = OnnxRuntimeModel.Load(directory);
+            var exported = TaskModelFolder.ConfigOf(runtime.Directory, "ForTokenClassification");
+            string crfFile = Path.Combine(runtime.Directory, OnnxExport.CrfFile);
+            if (exported.Crf && !File.Exists(crfFile)) throw new InvalidInputException($"{runtime.Directory}: config.json says sharplm_crf but {OnnxExport.CrfFile} is missing.");
+            var crf = exported.Crf ? OnnxExport.ReadCrf(crfFile, exported.Labels) : null;
+            return new TokenTagger(null, runtime, crf, exported, runtime.Tokenizer, maxLength ?? runtime.MaxLength);
+        }
         var config = TaskModelFolder.ConfigOf(directory, "ForTokenClassification");
         var model = new BertForTokenClassification(config);
         TaskModelFolder.LoadAll(model, config, directory);
         model.eval();
-        return new TokenTagger(model, config, HuggingFaceCheckpoint.LoadTokenizer(directory), maxLength ?? HuggingFaceCheckpoint.ModelMaxLength(directory, config));
+        return new TokenTagger(model, null, model.Crf, config, HuggingFaceCheckpoint.LoadTokenizer(directory), maxLength ?? HuggingFaceCheckpoint.ModelMaxLength(directory, config));
     }
 
     /// <summary>The tag set of training data: O first (when present), then the others in ordinal order.</summary>
@@ -112,7 +127,7 @@ public sealed class TokenTagger : IDisposable
             var (emissions, mask) = WordEmissions(batch.Select(c => c.Chunk).ToList());
             long words = emissions.shape[1], k = emissions.shape[2];
             float[] probabilities = emissions.softmax(-1).data<float>().ToArray();
-            List<int[]> paths = Model.Crf is { } crf
+            List<int[]> paths = _crf is { } crf
                 ? crf.Decode(emissions, mask)
                 : batch.Select((c, b) => emissions[b].argmax(-1).data<long>().Take(c.Chunk.WordPositions.Length).Select(t => (int)t).ToArray()).ToList();
             for (int b = 0; b < batch.Count; b++)
@@ -199,11 +214,16 @@ public sealed class TokenTagger : IDisposable
                 real[b * words + w] = true;
             }
         using var inputs = new EncodedBatch(batch.Select(c => c.Encoding).ToList(), Tokenizer.Vocabulary);
-        using var emissions = Model.call(inputs.InputIds, inputs.TokenTypeIds, inputs.AttentionMask);
+        using var emissions = _onnx is null ? Model.call(inputs.InputIds, inputs.TokenTypeIds, inputs.AttentionMask) : _onnx.Run(inputs, "logits")[0];
         using var index = tensor(positions, batch.Count, words).unsqueeze(-1).expand(-1, -1, emissions.shape[2]);
         return (emissions.gather(1, index), tensor(real, batch.Count, words));
     }
 
     /// <inheritdoc/>
-    public void Dispose() => Model.Dispose();
+    public void Dispose()
+    {
+        _model?.Dispose();
+        _onnx?.Dispose();
+        if (_model is null) _crf?.Dispose();
+    }
 }
