@@ -24,5 +24,7 @@ done
 $bench onnx "$work/minilm" data/corpus/sotu-1961-2018.txt --threads 1,2 --rounds 7 --work "$work/speed-minilm"
 for spec in "${specs[@]}"; do
   IFS='=' read -r kind model test <<<"$spec"
-  [ "$kind" = classify ] && $bench onnx "$model" data/corpus/sotu-1961-2018.txt --threads 1,2 --rounds 7 --work "$work/speed-$(basename "$model")"
+  if [ "$kind" = classify ]; then
+    $bench onnx "$model" data/corpus/sotu-1961-2018.txt --threads 1,2 --rounds 7 --work "$work/speed-$(basename "$model")"
+  fi
 done
