@@ -18,13 +18,14 @@ internal sealed class BertOnnxGraph
 {
     private readonly OnnxGraphBuilder _g = new();
     private readonly BertConfig _config;
-    private readonly IReadOnlyDictionary<string, Tensor> _weights;
+    // The model's weights, and the stacked query-key-value weights made from them (disposed after the build).
+    private readonly Dictionary<string, Tensor> _weights;
     private readonly OnnxInt8? _int8;
 
     private BertOnnxGraph(BertConfig config, IReadOnlyDictionary<string, Tensor> weights, OnnxQuantization quantization)
     {
         _config = config;
-        _weights = weights;
+        _weights = new Dictionary<string, Tensor>(weights, StringComparer.Ordinal);
         if (quantization != OnnxQuantization.None) _int8 = new OnnxInt8(_g, quantization);
     }
 
@@ -37,8 +38,15 @@ internal sealed class BertOnnxGraph
         bool hasNextSentenceHead, OnnxQuantization quantization, int opset, string producerVersion)
     {
         var graph = new BertOnnxGraph(config, weights, quantization);
-        graph.Write(encoderPrefix, head, hasNextSentenceHead);
-        return graph._g.ToModel(opset, producerVersion);
+        try
+        {
+            graph.Write(encoderPrefix, head, hasNextSentenceHead);
+            return graph._g.ToModel(opset, producerVersion);
+        }
+        finally
+        {
+            foreach (var name in graph._weights.Keys.Except(weights.Keys)) graph._weights[name].Dispose();
+        }
     }
 
     private void Write(string prefix, OnnxHead head, bool nextSentence)
@@ -178,10 +186,21 @@ internal sealed class BertOnnxGraph
         _g.Scope = p[..^1];
         long heads = _config.NumAttentionHeads, size = _config.HeadSize;
         string split = _g.Int64s([0, 0, heads, size]);
-        string Heads(string name, long[] perm) => _g.Node("Transpose", [_g.Node("Reshape", [Linear(hidden, p + name), split])], attributes: ("perm", perm));
-        string q = Heads("query", [0, 2, 1, 3]);
-        string k = Heads("key", [0, 2, 1, 3]);
-        string v = Heads("value", [0, 2, 1, 3]);
+        // Query, key and value as one product with the three weights stacked: one larger matrix product
+        // runs faster than three small ones (and quantises the input once), then the result is split.
+        string fused = p + "query_key_value";
+        if (!_weights.ContainsKey(fused + ".weight"))
+        {
+            _weights[fused + ".weight"] = cat(new[] { "query", "key", "value" }.Select(n => _weights[p + n + ".weight"]).ToList(), 0);
+            if (_weights.ContainsKey(p + "query.bias"))
+                _weights[fused + ".bias"] = cat(new[] { "query", "key", "value" }.Select(n => _weights[p + n + ".bias"]).ToList(), 0);
+        }
+        long width = _config.HiddenSize;
+        var parts = _g.Nodes("Split", [Linear(hidden, fused), _g.Int64s([width, width, width])], 3, attributes: ("axis", -1L));
+        string Heads(string part) => _g.Node("Transpose", [_g.Node("Reshape", [part, split])], attributes: ("perm", new long[] { 0, 2, 1, 3 }));
+        string q = Heads(parts[0]);
+        string k = Heads(parts[1]);
+        string v = Heads(parts[2]);
         string scores = _g.Node("MatMul", [q, _g.Node("Transpose", [k], attributes: ("perm", new long[] { 0, 1, 3, 2 }))]);
         if (distances is not null)
         {
