@@ -11,7 +11,7 @@ public static class ExportCommand
     public static Command Create(CommandContext context)
     {
         var model = new Option<string>("--model") { Description = "Model folder: pretrained (masked LM, NSP), bare encoder, classifier, tagger, QA, ELECTRA discriminator or generator.", Required = true };
-        var output = new Option<string>("--output") { Description = "The .onnx file to write; config.json, vocab.txt, tokenizer_config.json, tokenizer.json (and a tagger's crf.json) go beside it.", Required = true };
+        var output = new Option<string>("--output") { Description = "The .onnx file to write (or a folder: model.onnx in it); config.json, vocab.txt, tokenizer_config.json, tokenizer.json (and a tagger's crf.json) go beside it.", Required = true };
         var quantize = new Option<string?>("--quantize") { Description = "int8: dynamic int8 weights of every linear layer (embeddings and the tied masked-LM decoder stay float32)." };
         quantize.AcceptOnlyFromAmong("int8");
         var opset = new Option<int>("--opset") { Description = "ONNX opset (17 to 21).", DefaultValueFactory = _ => OnnxExport.DefaultOpset };

@@ -149,6 +149,19 @@ public class ExportCommandTests : IDisposable
         CliRun.Of("embed", "--model", model, "--engine", "onnx", "Hello").AssertFailsNaming(model, "no .onnx file");
         CliRun.Of("export", "onnx", "--model", model, "--output", _temp.Of("x.onnx"), "--opset", "12").AssertFailsNaming("--opset 12", "17 to 21");
 
+        // A folder holding another model keeps its files; the model's own folder takes the export beside its weights.
+        string other = TestData.TinyPretrainedModel(_temp.Of("other"), 32);
+        string otherConfig = File.ReadAllText(Path.Combine(other, "config.json"));
+        CliRun.Of("export", "onnx", "--model", model, "--output", Path.Combine(other, "model.onnx")).AssertFailsNaming(other, "holds another model's weights");
+        Assert.Equal(otherConfig, File.ReadAllText(Path.Combine(other, "config.json")));
+        Assert.False(File.Exists(Path.Combine(other, "model.onnx")));
+        string ownConfig = File.ReadAllText(Path.Combine(model, "config.json"));
+        var beside = CliRun.Of("export", "onnx", "--model", model, "--output", model);
+        Assert.True(beside.ExitCode == 0, beside.Error);
+        Assert.True(File.Exists(Path.Combine(model, "model.onnx")) && File.Exists(Path.Combine(model, "tokenizer.json")));
+        Assert.Equal(ownConfig, File.ReadAllText(Path.Combine(model, "config.json")));
+        Assert.Equal(0, CliRun.Of("fill-mask", "--model", model, "--engine", "onnx", "A [MASK].").ExitCode);
+
         string classifier = TaskModel("classifier", c => new BertForSequenceClassification(c, 2), new BertConfig { Labels = ["a", "b"], Architecture = "BertForSequenceClassification" });
         string exported = Export(classifier, "classifier-onnx");
         CliRun.Of("fill-mask", "--model", exported, "--engine", "onnx", "A [MASK].").AssertFailsNaming("model.onnx", "no masked-LM output");

@@ -48,15 +48,17 @@ public static class OnnxExport
         var model = BertOnnxGraph.Build(config, weights, prefix, head, nextSentence, quantization, opset,
             typeof(BertModel).Assembly.GetName().Version?.ToString(3) ?? "0");
 
-        string target = Path.GetFullPath(onnxFile);
+        string target = TargetFile(onnxFile);
         string folder = Path.GetDirectoryName(target)!;
+        bool sameFolder = Path.GetFullPath(modelDirectory).TrimEnd('/') == folder.TrimEnd('/');
+        if (!sameFolder && (File.Exists(Path.Combine(folder, HuggingFaceCheckpoint.WeightsFile)) || File.Exists(Path.Combine(folder, HuggingFaceCheckpoint.PyTorchWeightsFile))))
+            throw new InvalidInputException($"{folder}: the folder holds another model's weights, whose config.json and vocab.txt the export would replace; export into a folder of its own (or into the model's own folder).");
         Directory.CreateDirectory(folder);
         byte[] bytes = model.ToByteArray();
         AtomicFile.Write(target, stream => stream.Write(bytes));
 
         var beside = new List<string>();
         var tokenizer = HuggingFaceCheckpoint.LoadTokenizer(modelDirectory);
-        bool sameFolder = Path.GetFullPath(modelDirectory).TrimEnd('/') == folder.TrimEnd('/');
         if (!sameFolder)
         {
             // The source folder's own files stay untouched when the ONNX file goes into it.
@@ -74,6 +76,10 @@ public static class OnnxExport
         var outputs = model.Graph.Output.Select(o => o.Name).ToList();
         return new OnnxExportResult(target, head, architecture, outputs, beside, bytes.Length);
     }
+
+    /// <summary>The file to write: <paramref name="output"/> when it names a .onnx file, else model.onnx in the folder it names (as Optimum takes a folder).</summary>
+    public static string TargetFile(string output) => Path.GetFullPath(
+        output.EndsWith(".onnx", StringComparison.OrdinalIgnoreCase) && !Directory.Exists(output) ? output : Path.Combine(output, ModelFile));
 
     /// <summary>The head a folder's model has: its config's architectures, or for a pretraining config, the heads its weights hold.</summary>
     public static OnnxHead HeadOf(BertConfig config, IReadOnlySet<string> weightNames)
