@@ -9,7 +9,7 @@ namespace SharpLM.Interop.Onnx;
 /// operator as <see cref="BertModel"/> and the task heads compute it: embeddings (Gather), LayerNorm
 /// (opset 17's LayerNormalization), linear layers (MatMul with the transposed weight, then Add),
 /// attention written out (MatMul, Div, an additive mask, Softmax), relative positions as Hugging Face
-/// computes them (a distance table gathered from distance_embedding, Einsum), GELU through Erf. No
+/// computes them (the queries against a window of distance_embedding, then a skewed GatherElements), GELU through Erf. No
 /// dropout: an exported model predicts. Weights are initializers under their Hugging Face names
 /// (linear weights transposed, with ".T"); the masked-LM decoder transposes the word embeddings in the
 /// graph rather than storing them twice.
@@ -141,17 +141,28 @@ internal sealed class BertOnnxGraph
         string dropped = _g.Node("Sub", [_g.Float(1f), attended]);
         string additive = _g.Node("Unsqueeze", [_g.Node("Mul", [dropped, _g.Float(float.MinValue)]), _g.Int64s([1, 2])]);
 
-        // Relative positions: the index into distance_embedding of query i against key j, i - j + max - 1.
-        string? distances = null;
+        // Relative positions, as SharpLM's TorchSharp attention computes them: each query against the
+        // 2L - 1 distance vectors of the window -(L - 1) .. L - 1 in one product, then query i's score
+        // against key j picked at column i - j + L - 1 (GatherElements with that index for every
+        // batch row and head). One product with the shared window is far cheaper than Hugging Face's
+        // Einsum over a gathered [L, L, head] table of vectors, and gives the same scores.
+        RelativeWindow? window = null;
         if (!_config.AbsolutePositions)
         {
             _g.Scope = prefix + "relative_positions";
+            long max = _config.MaxPositionEmbeddings;
+            string length1 = _g.Node("Unsqueeze", [length, _g.Int64s([0])]);
+            string start = _g.Node("Sub", [_g.Int64s([max]), length1]);
+            string end = _g.Node("Add", [_g.Int64s([max - 1]), length1]);
             string rows = _g.Node("Unsqueeze", [positions, _g.Int64s([1])]);
             string columns = _g.Node("Unsqueeze", [positions, _g.Int64s([0])]);
-            distances = _g.Node("Add", [_g.Node("Sub", [rows, columns]), _g.Int64s([_config.MaxPositionEmbeddings - 1], scalar: true)]);
+            string column = _g.Node("Add", [_g.Node("Sub", [rows, columns]), _g.Node("Sub", [length, _g.Int64s([1], scalar: true)])]);
+            string batch = _g.Node("Slice", [_g.Node("Shape", [ids]), _g.Int64s([0]), _g.Int64s([1])]);
+            string scoreShape = _g.Node("Concat", [batch, _g.Int64s([_config.NumAttentionHeads]), length1, length1], attributes: ("axis", 0L));
+            window = new RelativeWindow(start, end, _g.Node("Expand", [column, scoreShape]));
         }
 
-        for (int i = 0; i < _config.NumHiddenLayers; i++) hidden = Layer(hidden, $"{prefix}encoder.layer.{i}.", additive, distances);
+        for (int i = 0; i < _config.NumHiddenLayers; i++) hidden = Layer(hidden, $"{prefix}encoder.layer.{i}.", additive, window);
         if (_config.PreLayerNorm)
         {
             _g.Scope = prefix + "encoder";
@@ -160,11 +171,14 @@ internal sealed class BertOnnxGraph
         return hidden;
     }
 
-    private string Layer(string hidden, string p, string additiveMask, string? distances)
+    // The slice of distance_embedding a sequence uses ([start, end) rows) and the column of each score in the product with it.
+    private sealed record RelativeWindow(string Start, string End, string Columns);
+
+    private string Layer(string hidden, string p, string additiveMask, RelativeWindow? window)
     {
         _g.Scope = p + "attention";
         string input = _config.PreLayerNorm ? LayerNorm(hidden, p + "attention.output.LayerNorm") : hidden;
-        string attended = Linear(SelfAttention(input, p + "attention.self.", additiveMask, distances), p + "attention.output.dense");
+        string attended = Linear(SelfAttention(input, p + "attention.self.", additiveMask, window), p + "attention.output.dense");
         hidden = _config.PreLayerNorm ? _g.Node("Add", [attended, hidden]) : LayerNorm(_g.Node("Add", [attended, hidden]), p + "attention.output.LayerNorm");
 
         _g.Scope = p + "intermediate";
@@ -181,7 +195,7 @@ internal sealed class BertOnnxGraph
         return _config.PreLayerNorm ? _g.Node("Add", [projected, hidden]) : LayerNorm(_g.Node("Add", [projected, hidden]), p + "output.LayerNorm");
     }
 
-    private string SelfAttention(string hidden, string p, string additiveMask, string? distances)
+    private string SelfAttention(string hidden, string p, string additiveMask, RelativeWindow? window)
     {
         _g.Scope = p[..^1];
         long heads = _config.NumAttentionHeads, size = _config.HeadSize;
@@ -202,13 +216,19 @@ internal sealed class BertOnnxGraph
         string k = Heads(parts[1]);
         string v = Heads(parts[2]);
         string scores = _g.Node("MatMul", [q, _g.Node("Transpose", [k], attributes: ("perm", new long[] { 0, 1, 3, 2 }))]);
-        if (distances is not null)
+        if (window is not null)
         {
             // Hugging Face's relative_key(_query): query (and key) dotted with the vector of their distance.
-            string vectors = _g.Node("Gather", [Weight(p + "distance_embedding.weight"), distances]);
-            scores = _g.Node("Add", [scores, _g.Node("Einsum", [q, vectors], attributes: ("equation", "bhld,lrd->bhlr"))]);
+            string vectors = _g.Node("Slice", [Weight(p + "distance_embedding.weight"), window.Start, window.End, _g.Int64s([0])]);
+            string vectorsT = _g.Node("Transpose", [vectors], attributes: ("perm", new long[] { 1, 0 }));
+            string queryScores = _g.Node("MatMul", [q, vectorsT]);
+            scores = _g.Node("Add", [scores, _g.Node("GatherElements", [queryScores, window.Columns], attributes: ("axis", 3L))]);
             if (_config.PositionEmbeddingType == "relative_key_query")
-                scores = _g.Node("Add", [scores, _g.Node("Einsum", [k, vectors], attributes: ("equation", "bhrd,lrd->bhlr"))]);
+            {
+                // Key j against distance i - j: row j of the key's product, column i - j + L - 1; transposed, a gather along rows.
+                string keyScores = _g.Node("Transpose", [_g.Node("MatMul", [k, vectorsT])], attributes: ("perm", new long[] { 0, 1, 3, 2 }));
+                scores = _g.Node("Add", [scores, _g.Node("GatherElements", [keyScores, window.Columns], attributes: ("axis", 2L))]);
+            }
         }
         scores = _g.Node("Add", [_g.Node("Div", [scores, _g.Float(MathF.Sqrt(size))]), additiveMask]);
         string probabilities = _g.Node("Softmax", [scores], attributes: ("axis", -1L));
