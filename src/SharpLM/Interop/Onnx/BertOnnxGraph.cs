@@ -8,9 +8,10 @@ namespace SharpLM.Interop.Onnx;
 /// Writes the eval-mode forward pass of a SharpLM BERT or ELECTRA model as an ONNX graph, operator by
 /// operator as <see cref="BertModel"/> and the task heads compute it: embeddings (Gather), LayerNorm
 /// (opset 17's LayerNormalization), linear layers (MatMul with the transposed weight, then Add),
-/// attention written out (MatMul, Div, an additive mask, Softmax), relative positions as Hugging Face
-/// computes them (the queries against a window of distance_embedding, then a skewed GatherElements), GELU through Erf. No
-/// dropout: an exported model predicts. Weights are initializers under their Hugging Face names
+/// attention written out (MatMul, Div, an additive mask, Softmax), Hugging Face's relative-position
+/// scores computed as SharpLM's TorchSharp attention computes them (the queries against a window of
+/// distance_embedding, then a skewed GatherElements), GELU through Erf. No dropout: an exported model
+/// predicts. Weights are initializers under their Hugging Face names
 /// (linear weights transposed, with ".T"); the masked-LM decoder transposes the word embeddings in the
 /// graph rather than storing them twice.
 /// </summary>
@@ -130,6 +131,8 @@ internal sealed class BertOnnxGraph
         string segments = _g.Node("Gather", [Weight(e + "token_type_embeddings.weight"), types]);
         string length = _g.Node("Gather", [_g.Node("Shape", [ids]), _g.Int64s([1], scalar: true)], attributes: ("axis", 0L));
         string positions = _g.Node("Range", [_g.Int64s([0], scalar: true), length, _g.Int64s([1], scalar: true)]);
+        // Summed in Hugging Face's order (words and segments, then positions): the export of a Hugging Face
+        // model then gives exactly what that model's own ONNX export gives.
         string sum = _g.Node("Add", [words, segments]);
         if (_config.AbsolutePositions) sum = _g.Node("Add", [sum, _g.Node("Gather", [Weight(e + "position_embeddings.weight"), positions])]);
         string hidden = LayerNorm(sum, e + "LayerNorm");
