@@ -97,12 +97,27 @@ public static class HuggingFaceCheckpoint
     /// </summary>
     public static CheckpointLoadReport LoadDirectory(nn.Module model, BertConfig config, string directory)
     {
-        var vocabulary = Vocabulary.Load(directory);
-        if (vocabulary.Count != config.VocabSize)
-            throw new InvalidInputException($"{directory}: vocab.txt has {vocabulary.Count} tokens but config.json says vocab_size {config.VocabSize}.");
+        CheckVocabulary(config, directory);
         var weights = ReadWeights(directory);
         try { return Load(model, weights, directory); }
         finally { foreach (var tensor in weights.Values) tensor.Dispose(); }
+    }
+
+    /// <summary>
+    /// <see cref="LoadDirectory(nn.Module, BertConfig, string)"/> with the directory's weights already read
+    /// by <see cref="ReadWeights"/> (for a caller that looks at their names first); the caller disposes them.
+    /// </summary>
+    public static CheckpointLoadReport LoadDirectory(nn.Module model, BertConfig config, string directory, IReadOnlyDictionary<string, Tensor> weights)
+    {
+        CheckVocabulary(config, directory);
+        return Load(model, weights, directory);
+    }
+
+    private static void CheckVocabulary(BertConfig config, string directory)
+    {
+        var vocabulary = Vocabulary.Load(directory);
+        if (vocabulary.Count != config.VocabSize)
+            throw new InvalidInputException($"{directory}: vocab.txt has {vocabulary.Count} tokens but config.json says vocab_size {config.VocabSize}.");
     }
 
     /// <summary>Reads the weights of a model directory (model.safetensors, else pytorch_model.bin) or of a weights file.</summary>

@@ -1,4 +1,5 @@
 using SharpLM.Interop;
+using SharpLM.Interop.Onnx;
 using SharpLM.Model;
 using TorchSharp;
 using static TorchSharp.torch;
@@ -29,9 +30,29 @@ public static class TaskModelFolder
     /// class with <paramref name="head"/> ("ForSequenceClassification": BertForSequenceClassification or
     /// ElectraForSequenceClassification) and to name its labels.
     /// </summary>
-    public static BertConfig ConfigOf(string directory, string head)
+    public static BertConfig ConfigOf(string directory, string head) => CheckTask(BertConfig.Load(directory), directory, head);
+
+    /// <summary>
+    /// A fine-tuned model exported by <c>sharplm export onnx</c> (a folder or its .onnx file), opened in
+    /// ONNX Runtime and checked as <see cref="ConfigOf"/> checks a model folder.
+    /// </summary>
+    public static OnnxRuntimeModel LoadExported(string path, string head)
     {
-        var config = BertConfig.Load(directory);
+        var runtime = OnnxRuntimeModel.Load(path);
+        try
+        {
+            CheckTask(runtime.Config, runtime.Directory, head);
+            return runtime;
+        }
+        catch
+        {
+            runtime.Dispose();
+            throw;
+        }
+    }
+
+    private static BertConfig CheckTask(BertConfig config, string directory, string head)
+    {
         string architecture = config.ClassName(head);
         if (config.Architecture != architecture)
             throw new InvalidInputException($"{directory}: config.json says architectures [{config.Architecture}], not {architecture}; fine-tune a model for this task first.");

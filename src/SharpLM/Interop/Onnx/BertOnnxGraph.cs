@@ -129,7 +129,8 @@ internal sealed class BertOnnxGraph
         string e = prefix + "embeddings.";
         string words = _g.Node("Gather", [Weight(e + "word_embeddings.weight"), ids]);
         string segments = _g.Node("Gather", [Weight(e + "token_type_embeddings.weight"), types]);
-        string length = _g.Node("Gather", [_g.Node("Shape", [ids]), _g.Int64s([1], scalar: true)], attributes: ("axis", 0L));
+        string shape = _g.Node("Shape", [ids]);
+        string length = _g.Node("Gather", [shape, _g.Int64s([1], scalar: true)], attributes: ("axis", 0L));
         string positions = _g.Node("Range", [_g.Int64s([0], scalar: true), length, _g.Int64s([1], scalar: true)]);
         // Summed in Hugging Face's order (words and segments, then positions): the export of a Hugging Face
         // model then gives exactly what that model's own ONNX export gives.
@@ -160,7 +161,7 @@ internal sealed class BertOnnxGraph
             string rows = _g.Node("Unsqueeze", [positions, _g.Int64s([1])]);
             string columns = _g.Node("Unsqueeze", [positions, _g.Int64s([0])]);
             string column = _g.Node("Add", [_g.Node("Sub", [rows, columns]), _g.Node("Sub", [length, _g.Int64s([1], scalar: true)])]);
-            string batch = _g.Node("Slice", [_g.Node("Shape", [ids]), _g.Int64s([0]), _g.Int64s([1])]);
+            string batch = _g.Node("Slice", [shape, _g.Int64s([0]), _g.Int64s([1])]);
             string scoreShape = _g.Node("Concat", [batch, _g.Int64s([_config.NumAttentionHeads]), length1, length1], attributes: ("axis", 0L));
             window = new RelativeWindow(start, end, _g.Node("Expand", [column, scoreShape]));
         }

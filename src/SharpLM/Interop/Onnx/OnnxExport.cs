@@ -36,10 +36,14 @@ public static class OnnxExport
     {
         if (opset is < 17 or > 21) throw new InvalidInputException($"--opset {opset}: SharpLM writes opsets 17 to 21 (17 is the first with LayerNormalization).");
         var config = BertConfig.Load(modelDirectory);
-        var head = HeadOf(config, WeightNames(modelDirectory));
-        string architecture = ArchitectureOf(config, head);
-        using var module = Create(config with { Architecture = architecture }, head);
-        var report = HuggingFaceCheckpoint.LoadDirectory(module, config, modelDirectory);
+        string target = TargetFile(onnxFile);
+        string folder = Path.GetDirectoryName(target)!;
+        bool sameFolder = Path.GetFullPath(modelDirectory).TrimEnd('/') == folder.TrimEnd('/');
+        if (!sameFolder && (File.Exists(Path.Combine(folder, HuggingFaceCheckpoint.WeightsFile)) || File.Exists(Path.Combine(folder, HuggingFaceCheckpoint.PyTorchWeightsFile))))
+            throw new InvalidInputException($"{folder}: the folder holds another model's weights, whose config.json and vocab.txt the export would replace; export into a folder of its own (or into the model's own folder).");
+
+        var (module, head, architecture, report) = LoadModel(modelDirectory, config);
+        using var _module = module;
         CheckComplete(modelDirectory, config, head, report);
         var missing = report.Missing.ToHashSet(StringComparer.Ordinal);
         var weights = module.named_parameters().Where(p => !missing.Contains(p.name)).ToDictionary(p => p.name, p => (Tensor)p.parameter);
@@ -48,11 +52,6 @@ public static class OnnxExport
         var model = BertOnnxGraph.Build(config, weights, prefix, head, nextSentence, quantization, opset,
             typeof(BertModel).Assembly.GetName().Version?.ToString(3) ?? "0");
 
-        string target = TargetFile(onnxFile);
-        string folder = Path.GetDirectoryName(target)!;
-        bool sameFolder = Path.GetFullPath(modelDirectory).TrimEnd('/') == folder.TrimEnd('/');
-        if (!sameFolder && (File.Exists(Path.Combine(folder, HuggingFaceCheckpoint.WeightsFile)) || File.Exists(Path.Combine(folder, HuggingFaceCheckpoint.PyTorchWeightsFile))))
-            throw new InvalidInputException($"{folder}: the folder holds another model's weights, whose config.json and vocab.txt the export would replace; export into a folder of its own (or into the model's own folder).");
         Directory.CreateDirectory(folder);
         byte[] bytes = model.ToByteArray();
         AtomicFile.Write(target, stream => stream.Write(bytes));
@@ -97,10 +96,22 @@ public static class OnnxExport
         return weightNames.Contains("cls.seq_relationship.weight") ? OnnxHead.PreTraining : OnnxHead.MaskedLm;
     }
 
-    private static HashSet<string> WeightNames(string directory)
+    // The folder's weights are read once: their names decide the head, then they fill the module made for it.
+    private static (nn.Module Module, OnnxHead Head, string Architecture, CheckpointLoadReport Report) LoadModel(string directory, BertConfig config)
     {
         var weights = HuggingFaceCheckpoint.ReadWeights(directory);
-        try { return weights.Keys.ToHashSet(StringComparer.Ordinal); }
+        try
+        {
+            var head = HeadOf(config, weights.Keys.ToHashSet(StringComparer.Ordinal));
+            string architecture = ArchitectureOf(config, head);
+            var module = Create(config with { Architecture = architecture }, head);
+            try { return (module, head, architecture, HuggingFaceCheckpoint.LoadDirectory(module, config, directory, weights)); }
+            catch
+            {
+                module.Dispose();
+                throw;
+            }
+        }
         finally { foreach (var tensor in weights.Values) tensor.Dispose(); }
     }
 
@@ -133,8 +144,7 @@ public static class OnnxExport
     private static void CheckComplete(string directory, BertConfig config, OnnxHead head, CheckpointLoadReport report)
     {
         bool Optional(string name) => name.Contains("pooler.", StringComparison.Ordinal) && head is not OnnxHead.SequenceClassification
-            || head == OnnxHead.PreTraining && name.StartsWith("cls.seq_relationship.", StringComparison.Ordinal)
-            || head == OnnxHead.MaskedLm && name.StartsWith("cls.seq_relationship.", StringComparison.Ordinal);
+            || head is OnnxHead.PreTraining or OnnxHead.MaskedLm && name.StartsWith("cls.seq_relationship.", StringComparison.Ordinal);
         var missing = report.Missing.Where(n => !Optional(n)).ToList();
         if (missing.Count > 0)
             throw new InvalidInputException($"{directory}: the checkpoint lacks {missing.Count} weights of its {config.ModelType} model (first: {missing[0]}).");

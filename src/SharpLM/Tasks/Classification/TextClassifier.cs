@@ -57,9 +57,8 @@ public sealed class TextClassifier : IDisposable
     {
         if (engine == InferenceEngine.Onnx)
         {
-            var runtime = OnnxRuntimeModel.Load(directory);
-            var exported = TaskModelFolder.ConfigOf(runtime.Directory, "ForSequenceClassification");
-            return new TextClassifier(null, runtime, exported, runtime.Tokenizer, maxLength ?? runtime.MaxLength);
+            var runtime = TaskModelFolder.LoadExported(directory, "ForSequenceClassification");
+            return new TextClassifier(null, runtime, runtime.Config, runtime.Tokenizer, maxLength ?? runtime.MaxLength);
         }
         var config = TaskModelFolder.ConfigOf(directory, "ForSequenceClassification");
         var model = new BertForSequenceClassification(config, config.Labels.Count);

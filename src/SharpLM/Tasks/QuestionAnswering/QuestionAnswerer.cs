@@ -55,9 +55,8 @@ public sealed class QuestionAnswerer : IDisposable
     {
         if (engine == InferenceEngine.Onnx)
         {
-            var runtime = OnnxRuntimeModel.Load(directory);
-            var exported = TaskModelFolder.ConfigOf(runtime.Directory, "ForQuestionAnswering");
-            return new QuestionAnswerer(null, runtime, exported, runtime.Tokenizer, maxLength, docStride);
+            var runtime = TaskModelFolder.LoadExported(directory, "ForQuestionAnswering");
+            return new QuestionAnswerer(null, runtime, runtime.Config, runtime.Tokenizer, maxLength, docStride);
         }
         var config = TaskModelFolder.ConfigOf(directory, "ForQuestionAnswering");
         var model = new BertForQuestionAnswering(config);

@@ -70,12 +70,20 @@ public sealed class TokenTagger : IDisposable
     {
         if (engine == InferenceEngine.Onnx)
         {
-            var runtime = OnnxRuntimeModel.Load(directory);
-            var exported = TaskModelFolder.ConfigOf(runtime.Directory, "ForTokenClassification");
-            string crfFile = Path.Combine(runtime.Directory, OnnxExport.CrfFile);
-            if (exported.Crf && !File.Exists(crfFile)) throw new InvalidInputException($"{runtime.Directory}: config.json says sharplm_crf but {OnnxExport.CrfFile} is missing.");
-            var crf = exported.Crf ? OnnxExport.ReadCrf(crfFile, exported.Labels) : null;
-            return new TokenTagger(null, runtime, crf, exported, runtime.Tokenizer, maxLength ?? runtime.MaxLength);
+            var runtime = TaskModelFolder.LoadExported(directory, "ForTokenClassification");
+            try
+            {
+                var exported = runtime.Config;
+                string crfFile = Path.Combine(runtime.Directory, OnnxExport.CrfFile);
+                if (exported.Crf && !File.Exists(crfFile)) throw new InvalidInputException($"{runtime.Directory}: config.json says sharplm_crf but {OnnxExport.CrfFile} is missing.");
+                var crf = exported.Crf ? OnnxExport.ReadCrf(crfFile, exported.Labels) : null;
+                return new TokenTagger(null, runtime, crf, exported, runtime.Tokenizer, maxLength ?? runtime.MaxLength);
+            }
+            catch
+            {
+                runtime.Dispose();
+                throw;
+            }
         }
         var config = TaskModelFolder.ConfigOf(directory, "ForTokenClassification");
         var model = new BertForTokenClassification(config);
