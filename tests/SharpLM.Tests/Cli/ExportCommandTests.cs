@@ -85,12 +85,7 @@ public class ExportCommandTests : IDisposable
         var vocabulary = Vocabulary.Load(TestData.BertBaseUncasedVocab);
         config = config with { VocabSize = vocabulary.Count, HiddenSize = 32, NumHiddenLayers = 2, NumAttentionHeads = 2, IntermediateSize = 64, MaxPositionEmbeddings = 64 };
         using var model = create(config);
-        using (no_grad())
-            foreach (var (_, parameter) in model.named_parameters())
-            {
-                using var noise = randn_like(parameter) * 0.1;
-                parameter.add_(noise);
-            }
+        OnnxExportTests.Perturb(model, scale: 0.1);
         string directory = _temp.Of(name);
         HuggingFaceCheckpoint.Save(model, config, vocabulary, directory, modelMaxLength: 48);
         return directory;

@@ -35,12 +35,12 @@ public class OnnxExportTests(ITestOutputHelper output) : IDisposable
     };
 
     // Hugging Face's initialisation leaves biases at 0 and LayerNorms at 1: perturb every weight so that each one counts.
-    private static void Perturb(nn.Module model)
+    internal static void Perturb(nn.Module model, double scale = 0.05)
     {
         using var _ = no_grad();
         foreach (var (_, parameter) in model.named_parameters())
         {
-            using var noise = randn_like(parameter) * 0.05;
+            using var noise = randn_like(parameter) * scale;
             parameter.add_(noise);
         }
     }
