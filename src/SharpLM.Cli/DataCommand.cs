@@ -12,7 +12,7 @@ public static class DataCommand
     public static Command Create(CommandContext context)
     {
         var defaults = new PretrainingDataOptions();
-        var corpus = new Option<string[]>("--corpus") { Description = "Text files or folders (Google's format: one sentence per line, a blank line between documents; or .jsonl with {\"text\": ...}).", Required = true, AllowMultipleArgumentsPerToken = true };
+        var corpus = new Option<string[]>("--corpus") { Description = $"Corpus files or folders: {TextFieldOption.Formats}.", Required = true, AllowMultipleArgumentsPerToken = true };
         var vocab = new Option<string>("--vocab") { Description = "vocab.txt (or a model folder holding one).", Required = true };
         var output = new Option<string>("--output") { Description = "Folder to create for the shards and manifest.json.", Required = true };
         var cased = new Option<bool>("--cased") { Description = "Keep case and accents (default: lowercase and strip accents)." };
@@ -27,9 +27,10 @@ public static class DataCommand
         var validation = new Option<double>("--validation-fraction") { DefaultValueFactory = _ => defaults.ValidationFraction, Description = "Share of documents held out." };
         var seed = new Option<int>("--seed") { DefaultValueFactory = _ => defaults.Seed, Description = "Seed of every random choice." };
         var buffer = new Option<int>("--buffer-tokens") { DefaultValueFactory = _ => defaults.BufferTokens, Description = "Tokens held in memory at once (pairs and shuffles happen within)." };
+        var textField = TextFieldOption.Create();
         var prepare = new Command("prepare", "Cut a corpus into masked NSP examples (Google's create_pretraining_data.py semantics) in memory-mappable shards.")
         {
-            corpus, vocab, output, cased, maxSeqLength, dupeFactor, shortSeqProb, maskedLmProb, maxPredictions, wholeWord, noNsp, maskTokenShare, validation, seed, buffer,
+            corpus, vocab, output, cased, maxSeqLength, dupeFactor, shortSeqProb, maskedLmProb, maxPredictions, wholeWord, noNsp, maskTokenShare, validation, seed, buffer, textField,
         };
         prepare.SetAction(parse =>
         {
@@ -41,7 +42,7 @@ public static class DataCommand
             var clock = Stopwatch.StartNew();
             writer.Progress += (documents, examples) => context.Error.WriteLine($"documents: {documents:N0}, examples: {examples:N0}, {clock.Elapsed.TotalSeconds:F0} s");
             string folder = parse.GetValue(output)!;
-            var manifest = writer.Write(parse.GetValue(corpus)!, folder);
+            var manifest = writer.Write(parse.GetValue(corpus)!, folder, parse.GetValue(textField)!);
             context.Output.WriteLine($"{folder}: {manifest.TrainExamples:N0} training examples from {manifest.TrainDocuments:N0} documents, " +
                 $"{manifest.ValidationExamples:N0} validation examples from {manifest.ValidationDocuments:N0} documents, {manifest.Shards.Count} shard(s); " +
                 $"{manifest.DuplicateLinesDropped:N0} duplicate lines dropped");

@@ -25,7 +25,8 @@ public static class PretrainCommand
         var recipe = new Option<string>("--recipe") { Description = $"Pretraining recipe: {string.Join(", ", PretrainingRecipe.All.Select(r => r.Name))} (options given here win over it).", DefaultValueFactory = _ => PretrainingRecipe.Default.Name };
         var preset = new Option<string>("--preset") { Description = "tiny, mini, small, medium or base (when no --config).", DefaultValueFactory = _ => "tiny" };
         var data = new Option<string?>("--data") { Description = "A folder made by 'sharplm data prepare' (with neither --data nor --corpus: the embedded English corpus)." };
-        var corpus = new Option<string[]>("--corpus") { Description = "Raw text files or folders, prepared into OUTPUT/data first.", AllowMultipleArgumentsPerToken = true };
+        var corpus = new Option<string[]>("--corpus") { Description = $"Raw corpus files or folders, prepared into OUTPUT/data first: {TextFieldOption.Formats}.", AllowMultipleArgumentsPerToken = true };
+        var textField = TextFieldOption.Create();
         var vocab = new Option<string?>("--vocab") { Description = "vocab.txt for --corpus (default: train one on the corpus)." };
         var output = new Option<string>("--output") { Description = "Run folder: checkpoints/, model/, metrics.jsonl.", DefaultValueFactory = _ => Path.Combine("runs", "default") };
         var batchSize = new Option<int>("--batch-size") { DefaultValueFactory = _ => d.BatchSize, Description = "Examples per micro-batch." };
@@ -55,7 +56,7 @@ public static class PretrainCommand
         var skipNonFinite = new Option<bool>("--skip-nonfinite") { Description = "Skip the update of a step whose loss or gradient is NaN or infinite (counted in metrics) instead of stopping." };
         var command = new Command("pretrain", "Pretrain a BERT (masked LM, and next-sentence prediction on sentence-pair data) or an ELECTRA; no arguments: a tiny model on the embedded English corpus for 3 minutes.")
         {
-            config, recipe, objectiveName, precision, preset, data, corpus, vocab, output, batchSize, gradAccum, lr, weightDecay, warmup, schedule, maxSteps, maxTime, evalEvery, saveEvery, seed, dynamic, resume, logEvery, keep, skipNonFinite, dryRun, threads, noGrouping, beta2, epsilon, clip, positions,
+            config, recipe, objectiveName, precision, preset, data, corpus, textField, vocab, output, batchSize, gradAccum, lr, weightDecay, warmup, schedule, maxSteps, maxTime, evalEvery, saveEvery, seed, dynamic, resume, logEvery, keep, skipNonFinite, dryRun, threads, noGrouping, beta2, epsilon, clip, positions,
         };
         command.SetAction((parse, cancellation) =>
         {
@@ -97,7 +98,7 @@ public static class PretrainCommand
                 if (!File.Exists(Path.Combine(dataFolder, PretrainingDataManifest.FileName)))
                 {
                     var vocabulary = parse.GetValue(vocab) is string v ? Vocabulary.Load(v)
-                        : VocabCommand.Train(corpusPaths, defaultCorpus ? 8000 : 30522, 2, cased: false, context);
+                        : VocabCommand.Train(corpusPaths, defaultCorpus ? 8000 : 30522, 2, cased: false, context, parse.GetValue(textField)!);
                     if (Directory.Exists(dataFolder)) Directory.Delete(dataFolder, recursive: true); // an unfinished preparation
                     var dataOptions = chosen.Data with { Seed = options.Seed };
                     // The embedded English corpus is 62 speeches: 64-token segments give a tiny model 1.7x the
@@ -105,7 +106,7 @@ public static class PretrainCommand
                     // speeches makes a validation split that 1% might leave empty.
                     if (defaultCorpus) dataOptions = dataOptions with { MaxSeqLength = 64, ValidationFraction = DefaultCorpusValidationFraction };
                     var writer = new PretrainingDataWriter(new BertTokenizer(vocabulary), dataOptions);
-                    var manifest = writer.Write(corpusPaths, dataFolder);
+                    var manifest = writer.Write(corpusPaths, dataFolder, parse.GetValue(textField)!);
                     context.Error.WriteLine($"prepared {manifest.TrainExamples:N0} training and {manifest.ValidationExamples:N0} validation examples in {dataFolder}");
                 }
             }

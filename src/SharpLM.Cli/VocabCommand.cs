@@ -11,18 +11,19 @@ public static class VocabCommand
     /// <summary>Creates the <c>vocab</c> verb and its <c>train</c> sub-verb.</summary>
     public static Command Create(CommandContext context)
     {
-        var input = new Option<string[]>("--input") { Description = "Text files or folders (UTF-8), read streamed.", Required = true, AllowMultipleArgumentsPerToken = true };
+        var input = new Option<string[]>("--input") { Description = $"Corpus files or folders, read streamed: {TextFieldOption.Formats}.", Required = true, AllowMultipleArgumentsPerToken = true };
         var vocabSize = new Option<int>("--vocab-size") { Description = "Tokens in the vocabulary, special tokens included.", DefaultValueFactory = _ => 30522 };
         var output = new Option<string>("--output") { Description = "Where to write vocab.txt.", Required = true };
         var cased = new Option<bool>("--cased") { Description = "Keep case and accents (default: lowercase and strip accents, as bert-base-uncased)." };
         var minFrequency = new Option<int>("--min-frequency") { Description = "Stop merging when the best pair occurs fewer times than this.", DefaultValueFactory = _ => 2 };
+        var textField = TextFieldOption.Create();
         var train = new Command("train", "Learn a WordPiece vocabulary (BPE merges with ## continuations, as Hugging Face's BertWordPieceTokenizer).")
         {
-            input, vocabSize, output, cased, minFrequency,
+            input, vocabSize, output, cased, minFrequency, textField,
         };
         train.SetAction(parse =>
         {
-            var vocabulary = Train(parse.GetValue(input)!, parse.GetValue(vocabSize), parse.GetValue(minFrequency), parse.GetValue(cased), context);
+            var vocabulary = Train(parse.GetValue(input)!, parse.GetValue(vocabSize), parse.GetValue(minFrequency), parse.GetValue(cased), context, parse.GetValue(textField)!);
             vocabulary.Save(parse.GetValue(output)!);
             context.Error.WriteLine($"wrote {vocabulary.Count} tokens to {parse.GetValue(output)}");
             return 0;
@@ -31,14 +32,14 @@ public static class VocabCommand
     }
 
     /// <summary>Counts words on all cores and learns the vocabulary, reporting progress on the error stream.</summary>
-    public static Vocabulary Train(IReadOnlyList<string> inputs, int vocabSize, int minFrequency, bool cased, CommandContext context)
+    public static Vocabulary Train(IReadOnlyList<string> inputs, int vocabSize, int minFrequency, bool cased, CommandContext context, string textField = "text")
     {
         if (vocabSize <= Vocabulary.SpecialTokens.Count) throw new InvalidInputException($"--vocab-size {vocabSize}: must be more than the {Vocabulary.SpecialTokens.Count} special tokens.");
         if (minFrequency < 1) throw new InvalidInputException($"--min-frequency {minFrequency}: must be at least 1.");
         var files = CorpusFiles.Expand(inputs);
         var clock = Stopwatch.StartNew();
         var counter = new WordCounter(new BertPreTokenizer(lowercase: !cased, stripAccents: !cased));
-        var lines = files.SelectMany(file => TextFileLines.Read(file));
+        var lines = new CorpusTexts(textField).ReadLines(files);
         Dictionary<string, long> counts;
         using (new Timer(_ => context.Error.WriteLine($"counting words: {counter.CharactersRead / 1e6:F1}M characters, {clock.Elapsed.TotalSeconds:F0} s"), null, 5000, 5000))
             counts = counter.Count(lines);

@@ -37,12 +37,15 @@ public sealed class PretrainingDataWriter
     public long PeakBufferedTokens { get; private set; }
 
     /// <summary>Prepares <paramref name="corpus"/> into <paramref name="folder"/>, which must not exist or be empty.</summary>
-    public PretrainingDataManifest Write(IEnumerable<string> corpus, string folder)
+    /// <param name="corpus">Files and folders in any format <see cref="CorpusTexts"/> reads.</param>
+    /// <param name="folder">The output folder.</param>
+    /// <param name="textField">The JSON Lines field or Parquet column holding the text.</param>
+    public PretrainingDataManifest Write(IEnumerable<string> corpus, string folder, string textField = "text")
     {
         if (Directory.Exists(folder) && Directory.EnumerateFileSystemEntries(folder).Any())
             throw new InvalidInputException($"{folder}: the output folder exists and is not empty; choose another --output or delete it.");
         Directory.CreateDirectory(folder);
-        var documents = new CorpusDocuments();
+        var documents = new CorpusDocuments(textField);
         var splitRandom = new Random(_options.Seed ^ 0x5EED);
         var train = new Split("train", folder, _options);
         var validation = new Split("validation", folder, _options);

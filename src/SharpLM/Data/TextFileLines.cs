@@ -7,7 +7,7 @@ namespace SharpLM.Data;
 /// Reads the lines of a UTF-8 text file, streamed in fixed-size blocks, and refuses what is not
 /// text: invalid UTF-8 (with the byte offset), NUL bytes (a binary file), and lines longer than a
 /// limit (a 50 MB line is a dump, not a sentence). A byte-order mark is skipped; LF and CRLF both end
-/// a line.
+/// a line. <c>.gz</c> and <c>.zst</c> files are decompressed as they are read (<see cref="DecompressedFile"/>).
 /// </summary>
 public static class TextFileLines
 {
@@ -20,19 +20,11 @@ public static class TextFileLines
     /// <exception cref="InvalidInputException">The file is missing, unreadable, binary, not UTF-8, or has a line over the limit.</exception>
     public static IEnumerable<string> Read(string path, int maxLineLength = DefaultMaxLineLength)
     {
-        FileStream stream;
-        try
-        {
-            stream = new FileStream(path, FileMode.Open, FileAccess.Read, FileShare.Read, 1, FileOptions.SequentialScan);
-        }
-        catch (Exception e) when (e is IOException or UnauthorizedAccessException)
-        {
-            throw new InvalidInputException($"{path}: cannot be read ({e.Message}).", e);
-        }
+        var stream = DecompressedFile.Open(path);
         return ReadLines(stream, path, maxLineLength);
     }
 
-    private static IEnumerable<string> ReadLines(FileStream stream, string path, int maxLineLength)
+    private static IEnumerable<string> ReadLines(Stream stream, string path, int maxLineLength)
     {
         using var _ = stream;
         byte[] bytes = ArrayPool<byte>.Shared.Rent(BlockBytes);
@@ -46,7 +38,7 @@ public static class TextFileLines
             bool first = true;
             while (true)
             {
-                int read = stream.Read(bytes, pending, BlockBytes - pending);
+                int read = stream.ReadAtLeast(bytes.AsSpan(pending, BlockBytes - pending), BlockBytes - pending, throwOnEndOfStream: false);
                 int available = pending + read;
                 bool final = read == 0;
                 if (available == 0) break;
