@@ -5,10 +5,10 @@ using SharpLM.Text;
 
 namespace SharpLM.Cli;
 
-/// <summary><c>sharplm data prepare</c>: a corpus to pretraining shards and their manifest.</summary>
+/// <summary><c>sharplm data prepare</c>: a corpus to pretraining shards and their manifest (and the <c>data</c> verb, with <see cref="DataCleanCommand"/>).</summary>
 public static class DataCommand
 {
-    /// <summary>Creates the <c>data</c> verb and its <c>prepare</c> sub-verb.</summary>
+    /// <summary>Creates the <c>data</c> verb and its <c>prepare</c> and <c>clean</c> sub-verbs.</summary>
     public static Command Create(CommandContext context)
     {
         var defaults = new PretrainingDataOptions();
@@ -48,6 +48,6 @@ public static class DataCommand
                 $"{manifest.DuplicateLinesDropped:N0} duplicate lines dropped");
             return 0;
         });
-        return new Command("data", "Pretraining data tools.") { prepare };
+        return new Command("data", "Pretraining data tools.") { prepare, DataCleanCommand.Create(context) };
     }
 }

@@ -25,12 +25,23 @@ public sealed class CorpusTexts(string textField = "text")
     /// <summary>Records skipped because their text was null (Parquet) or missing-as-null (JSON <c>null</c>).</summary>
     public long NullRecords { get; private set; }
 
+    private Func<double>? _fileFraction;
+
+    /// <summary>Files read so far, the one being read included.</summary>
+    public int FilesStarted { get; private set; }
+
+    /// <summary>How far through the file being read, from 0 to 1 (by bytes on disk, or by Parquet row groups).</summary>
+    public double FileFraction => _fileFraction?.Invoke() ?? 0;
+
     /// <summary>Every document of <paramref name="paths"/>, in order; a text document of only blank lines is not one.</summary>
     public IEnumerable<CorpusText> Read(IEnumerable<string> paths)
     {
         foreach (string file in CorpusFiles.Expand(paths))
+        {
+            FilesStarted++;
             foreach (var text in ReadFile(file))
                 yield return text;
+        }
     }
 
     /// <summary>
@@ -60,11 +71,24 @@ public sealed class CorpusTexts(string textField = "text")
         _ => ReadText(file),
     };
 
-    private static IEnumerable<CorpusText> ReadText(string file)
+    private IEnumerable<string> Lines(string file)
+    {
+        var stream = DecompressedFile.Open(file, out var onDisk);
+        long length = Math.Max(1, onDisk.Length);
+        // Read from the progress timer's thread while this one reads: a closed file has been read to the end.
+        _fileFraction = () =>
+        {
+            try { return Math.Min(1, onDisk.Position / (double)length); }
+            catch (ObjectDisposedException) { return 1; }
+        };
+        return TextFileLines.Read(stream, file);
+    }
+
+    private IEnumerable<CorpusText> ReadText(string file)
     {
         var document = new StringBuilder();
         long first = 0, number = 0;
-        foreach (string line in TextFileLines.Read(file))
+        foreach (string line in Lines(file))
         {
             number++;
             if (string.IsNullOrWhiteSpace(line))
@@ -83,7 +107,7 @@ public sealed class CorpusTexts(string textField = "text")
     private IEnumerable<CorpusText> ReadJsonLines(string file)
     {
         long number = 0;
-        foreach (string line in TextFileLines.Read(file))
+        foreach (string line in Lines(file))
         {
             number++;
             if (string.IsNullOrWhiteSpace(line)) continue;
@@ -116,7 +140,9 @@ public sealed class CorpusTexts(string textField = "text")
     private IEnumerable<CorpusText> ReadParquet(string file)
     {
         long row = 0;
-        foreach (string text in ParquetTextColumn.Read(file, TextField, () => { row++; NullRecords++; }))
+        int group = 0, groups = 1;
+        _fileFraction = () => group / (double)groups;
+        foreach (string text in ParquetTextColumn.Read(file, TextField, () => { row++; NullRecords++; }, (g, n) => (group, groups) = (g, n)))
             yield return new CorpusText(text, file, ++row);
     }
 }

@@ -14,7 +14,13 @@ public static class DecompressedFile
 {
     /// <summary>Opens <paramref name="path"/>; the stream yields the decompressed bytes.</summary>
     /// <exception cref="InvalidInputException">The file cannot be opened.</exception>
-    public static Stream Open(string path)
+    public static Stream Open(string path) => Open(path, out _);
+
+    /// <summary>
+    /// Opens <paramref name="path"/>, and gives the file stream under the decompressor too: its position
+    /// says how far through the file on disk reading has come (for progress and ETA).
+    /// </summary>
+    public static Stream Open(string path, out FileStream onDisk)
     {
         FileStream file;
         try
@@ -27,6 +33,7 @@ public static class DecompressedFile
         }
         try
         {
+            onDisk = file;
             var compression = CorpusFileFormat.Of(path).Compression;
             var trailer = compression == CorpusCompression.Gzip ? GzipTrailer(file, path) : ((uint, uint)?)null;
             return compression switch

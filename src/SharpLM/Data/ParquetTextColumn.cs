@@ -15,11 +15,12 @@ public static class ParquetTextColumn
     /// <param name="path">The Parquet file.</param>
     /// <param name="column">A top-level column of strings (Parquet BYTE_ARRAY with the STRING logical type).</param>
     /// <param name="nulls">Called once per null row skipped.</param>
+    /// <param name="rowGroup">Called with (row group, row groups) as each row group starts.</param>
     /// <exception cref="InvalidInputException">The file is not Parquet or is corrupt, the column is missing, or it does not hold strings.</exception>
-    public static IEnumerable<string> Read(string path, string column, Action? nulls = null)
+    public static IEnumerable<string> Read(string path, string column, Action? nulls = null, Action<int, int>? rowGroup = null)
     {
         var reader = Open(path);
-        return ReadRows(reader, Field(reader, path, column), path, nulls);
+        return ReadRows(reader, Field(reader, path, column), path, nulls, rowGroup);
     }
 
     private static ParquetReader Open(string path)
@@ -61,16 +62,19 @@ public static class ParquetTextColumn
         return field;
     }
 
-    private static IEnumerable<string> ReadRows(ParquetReader reader, DataField field, string path, Action? nulls)
+    private static IEnumerable<string> ReadRows(ParquetReader reader, DataField field, string path, Action? nulls, Action<int, int>? rowGroup)
     {
         try
         {
             for (int group = 0; group < reader.RowGroupCount; group++)
+            {
+                rowGroup?.Invoke(group, reader.RowGroupCount);
                 foreach (string? value in RowGroup(reader, field, path, group))
                 {
                     if (value is null) nulls?.Invoke();
                     else yield return value;
                 }
+            }
         }
         finally
         {

@@ -21,10 +21,11 @@ public static class TextFileLines
     public static IEnumerable<string> Read(string path, int maxLineLength = DefaultMaxLineLength)
     {
         var stream = DecompressedFile.Open(path);
-        return ReadLines(stream, path, maxLineLength);
+        return Read(stream, path, maxLineLength);
     }
 
-    private static IEnumerable<string> ReadLines(Stream stream, string path, int maxLineLength)
+    /// <summary>Lines of an open <paramref name="stream"/> (disposed when the enumeration ends); <paramref name="path"/> names it in errors.</summary>
+    public static IEnumerable<string> Read(Stream stream, string path, int maxLineLength = DefaultMaxLineLength)
     {
         using var _ = stream;
         byte[] bytes = ArrayPool<byte>.Shared.Rent(BlockBytes);
@@ -56,9 +57,9 @@ public static class TextFileLines
                 while (pos < charsWritten)
                 {
                     int rest = charsWritten - pos;
-                    int nul = Array.IndexOf(chars, '\0', pos, rest);
                     int end = Array.IndexOf(chars, '\n', pos, rest);
-                    if (nul >= 0 && (end < 0 || nul < end))
+                    // Looked for within the line only: a search to the end of the block for every line is quadratic in short lines.
+                    if (chars.AsSpan(pos, (end < 0 ? charsWritten : end) - pos).Contains('\0'))
                         throw new InvalidInputException($"{path}: contains a NUL byte (line {lineNumber}); it looks like a binary file, not text.");
                     int pieceLength = (end < 0 ? charsWritten : end) - pos;
                     if (line.Length + pieceLength > maxLineLength)

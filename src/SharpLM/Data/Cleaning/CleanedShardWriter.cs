@@ -1,0 +1,102 @@
+using System.Buffers;
+using System.Text.Encodings.Web;
+using System.Text.Json;
+
+namespace SharpLM.Data.Cleaning;
+
+/// <summary>
+/// Writes kept documents as JSON Lines shards (<c>part-00000.jsonl</c>, ... each <c>{"text": ...}</c>, a new
+/// shard past a size), which <c>data prepare</c>, <c>vocab train</c> and <c>pretrain --corpus</c> read back.
+/// Shards are written under temporary names and renamed only by <see cref="Commit"/>, after the whole
+/// corpus went through: a run that fails or is stopped leaves no shard behind.
+/// </summary>
+public sealed class CleanedShardWriter : IDisposable
+{
+    private readonly string _folder;
+    private readonly long _shardBytes;
+    private readonly List<string> _names = new();
+    private FileStream? _file;
+    private bool _committed;
+    private readonly bool _created;
+
+    /// <summary>Starts writing into <paramref name="folder"/>, which must not exist or must be empty.</summary>
+    public CleanedShardWriter(string folder, long shardBytes)
+    {
+        if (shardBytes < 1 << 20) throw new InvalidInputException($"--shard-size: must be at least 1 MB.");
+        if (File.Exists(folder)) throw new InvalidInputException($"{folder}: is a file; --output names a folder to create.");
+        if (Directory.Exists(folder) && Directory.EnumerateFileSystemEntries(folder).Any())
+            throw new InvalidInputException($"{folder}: the output folder exists and is not empty; choose another --output or delete it.");
+        _created = !Directory.Exists(folder);
+        Directory.CreateDirectory(folder);
+        _folder = folder;
+        _shardBytes = shardBytes;
+    }
+
+    /// <summary>The shard files, relative to the folder, once committed.</summary>
+    public IReadOnlyList<string> Shards => _names;
+
+    /// <summary>Appends one document.</summary>
+    public void Write(string text) => WriteLine(Line(text));
+
+    /// <summary>Appends one document already serialised by <see cref="Line"/> (which may run on any thread).</summary>
+    public void WriteLine(ReadOnlySpan<byte> line)
+    {
+        if (_file is null || _file.Position >= _shardBytes) Open();
+        _file!.Write(line);
+    }
+
+    /// <summary>The JSON Lines record of <paramref name="text"/>, <c>{"text": ...}</c> and a line end, in UTF-8.</summary>
+    public static byte[] Line(string text)
+    {
+        var buffer = _buffer ??= new ArrayBufferWriter<byte>(1 << 16);
+        buffer.ResetWrittenCount();
+        using (var json = new Utf8JsonWriter(buffer, new JsonWriterOptions { Encoder = JavaScriptEncoder.UnsafeRelaxedJsonEscaping, SkipValidation = true }))
+        {
+            json.WriteStartObject();
+            json.WriteString("text", text);
+            json.WriteEndObject();
+        }
+        buffer.Write("\n"u8);
+        return buffer.WrittenSpan.ToArray();
+    }
+
+    [ThreadStatic] private static ArrayBufferWriter<byte>? _buffer;
+
+    private void Open()
+    {
+        Close();
+        string name = $"part-{_names.Count:D5}.jsonl";
+        _names.Add(name);
+        _file = new FileStream(Temporary(name), FileMode.CreateNew, FileAccess.Write, FileShare.None, 1 << 16);
+    }
+
+    private void Close()
+    {
+        if (_file is not null)
+        {
+            _file.Flush(flushToDisk: true);
+            _file.Dispose();
+        }
+        _file = null;
+    }
+
+    private string Temporary(string name) => Path.Combine(_folder, $".{name}.tmp");
+
+    /// <summary>Closes the last shard and gives every shard its final name.</summary>
+    public void Commit()
+    {
+        Close();
+        foreach (string name in _names) File.Move(Temporary(name), Path.Combine(_folder, name));
+        _committed = true;
+    }
+
+    /// <summary>Without <see cref="Commit"/>, removes every temporary shard.</summary>
+    public void Dispose()
+    {
+        if (_committed) return;
+        try { Close(); } catch (IOException) { /* the disk failed; the files go below either way */ }
+        foreach (string name in _names)
+            try { File.Delete(Temporary(name)); } catch (IOException) { /* best effort: a .tmp name is never read as a shard */ }
+        if (_created && !Directory.EnumerateFileSystemEntries(_folder).Any()) Directory.Delete(_folder);
+    }
+}

@@ -1,0 +1,61 @@
+using System.Text.Json;
+using SharpLM.Data;
+using SharpLM.Data.Cleaning;
+using Xunit.Abstractions;
+
+namespace SharpLM.Tests.Data.Cleaning;
+
+public class CorpusCleanerTests(ITestOutputHelper output) : IDisposable
+{
+    private readonly TempFolder _temp = new();
+
+    public void Dispose() => _temp.Dispose();
+
+    /// <summary>State of the Union text cut into pages of twelve sentences (about 250 words).</summary>
+    internal static List<string> Pages() => TestData.Lines(TestData.SotuPath)
+        .SelectMany(SentenceSplitter.Split).Chunk(12).Select(s => string.Join(' ', s)).Where(p => p.Length > 600).ToList();
+
+    private static string JsonLines(IEnumerable<string> texts) => string.Concat(texts.Select(t => JsonSerializer.Serialize(new { text = t }) + "\n"));
+
+    [Fact]
+    public void Near_duplicates_injected_at_known_similarities_are_found_above_the_threshold_and_left_below_it()
+    {
+        var pages = Pages().Take(600).ToList();
+        var minHash = new MinHash(256, 5, CleaningLanguage.English);
+        var injection = new NearDuplicateInjection(minHash, pages, seed: 7);
+        var random = new Random(11);
+        var edits = Enum.GetValues<CopyEdit>();
+        // One copy of each of 500 originals, at a similarity drawn evenly from 0.5 to 1.
+        var copies = Enumerable.Range(0, 500).Select(i => injection.Copy(i, edits[i % edits.Length], 0.5 + 0.5 * random.NextDouble())).ToList();
+        string corpus = _temp.Write("corpus.jsonl", JsonLines(pages.Concat(copies.Select(c => c.Text))));
+
+        var cleaner = new CorpusCleaner(new CleaningOptions(Filters: "none", NearDuplicateThreshold: 0.8));
+        var flagged = new List<(int Removed, int Kept, double Estimate)>();
+        cleaner.NearDuplicate += (removed, kept, estimate) => flagged.Add(((int)removed.Position - 1, (int)kept.Position - 1, estimate));
+        var report = cleaner.Clean([corpus], _temp.Of("out"));
+
+        var documents = pages.Concat(copies.Select(c => c.Text)).ToList();
+        var found = flagged.Select(f => f.Removed).ToHashSet();
+        var exact = flagged.Select(f => injection.Jaccard(documents[f.Removed], documents[f.Kept])).ToList();
+        double Recall(double low, double high)
+        {
+            var inRange = copies.Select((c, i) => (c, i)).Where(p => p.c.Jaccard >= low && p.c.Jaccard < high).ToList();
+            double rate = inRange.Count(p => found.Contains(pages.Count + p.i)) / (double)inRange.Count;
+            output.WriteLine($"J in [{low:F2}, {high:F2}): {inRange.Count} copies, {rate:P1} removed");
+            return rate;
+        }
+        double aboveNine = Recall(0.9, 1.01);
+        Recall(0.8, 0.9);
+        Recall(0.75, 0.8);
+        double belowSeven = Recall(0, 0.7);
+        double precision = exact.Count(j => j >= 0.8) / (double)exact.Count;
+        output.WriteLine($"{flagged.Count} flagged, precision at J >= 0.8: {precision:P2}, at J >= 0.75: {exact.Count(j => j >= 0.75) / (double)exact.Count:P2}; " +
+            $"mean |estimate - exact| {flagged.Zip(exact).Average(p => Math.Abs(p.First.Estimate - p.Second)):F3}; bands {report.NearDuplicateIndex!.Bands} x {report.NearDuplicateIndex.Rows}");
+
+        Assert.True(aboveNine >= 0.95, $"recall at J >= 0.9 is {aboveNine:P1}");
+        Assert.True(precision >= 0.99, $"precision at J >= 0.8 is {precision:P2}");
+        Assert.Equal(0, belowSeven);
+        Assert.All(exact, j => Assert.True(j >= 0.7, $"a pair at J {j:F3} was flagged"));
+        Assert.Equal(report.DocumentsIn - flagged.Count - (report.Removed.GetValueOrDefault("exact-duplicate")?.Documents ?? 0), report.DocumentsOut);
+    }
+}
