@@ -3,6 +3,8 @@ namespace SharpLM.Data;
 /// <summary>
 /// Turns the paths a user gives (files and folders) into the list of text files to read: folders are
 /// walked recursively in a fixed order (ordinal by path) so that every run sees the same sequence.
+/// Inside a folder, <c>.json</c> files are skipped: they are reports, manifests and configs (such as
+/// the report.json that <c>data clean</c> leaves beside its shards), never corpus text.
 /// </summary>
 public static class CorpusFiles
 {
@@ -24,7 +26,7 @@ public static class CorpusFiles
             else if (Directory.Exists(path))
             {
                 var found = Directory.EnumerateFiles(path, "*", new EnumerationOptions { RecurseSubdirectories = true, AttributesToSkip = FileAttributes.Hidden })
-                    .Where(f => !Path.GetFileName(f).StartsWith('.') && new FileInfo(f).Length > 0)
+                    .Where(f => !Path.GetFileName(f).StartsWith('.') && !f.EndsWith(".json", StringComparison.OrdinalIgnoreCase) && new FileInfo(f).Length > 0)
                     .Order(StringComparer.Ordinal)
                     .ToList();
                 if (found.Count == 0) throw new InvalidInputException($"{path}: the folder holds no non-empty text file.");

@@ -1,0 +1,100 @@
+using System.IO.Compression;
+using System.Text;
+using System.Text.Json;
+using SharpLM.Data;
+using SharpLM.Tests.Data.Cleaning;
+
+namespace SharpLM.Tests.Cli;
+
+public class DataCleanCommandTests : IDisposable
+{
+    private readonly TempFolder _temp = new();
+
+    public void Dispose() => _temp.Dispose();
+
+    private static string JsonLines(IEnumerable<string> texts) => string.Concat(texts.Select(t => JsonSerializer.Serialize(new { text = t }) + "\n"));
+
+    private static byte[] Zstd(string text)
+    {
+        using var output = new MemoryStream();
+        using (var z = new ZstdSharp.CompressionStream(output, leaveOpen: true)) z.Write(Encoding.UTF8.GetBytes(text));
+        return output.ToArray();
+    }
+
+    /// <summary>
+    /// A folder of 200 real pages in .jsonl.zst and as plain text, with an exact copy (other case and
+    /// punctuation), a near copy (a few words swapped) and a lorem-ipsum page among them.
+    /// </summary>
+    private (string Folder, List<string> Pages) Corpus()
+    {
+        var pages = CorpusCleanerTests.Pages().Take(200).ToList();
+        string exact = pages[3].ToUpperInvariant().Replace(",", "");
+        var words = pages[5].Split(' ');
+        (words[10], words[60]) = (words[60], words[10]);
+        string near = string.Join(' ', words);
+        string lorem = pages[7] + " Lorem ipsum dolor sit amet.";
+        _temp.Write("corpus/a.jsonl.zst", Zstd(JsonLines(pages.Take(100).Append(exact).Append(lorem))));
+        _temp.Write("corpus/b.txt", string.Join("\n\n", pages.Skip(100).Append(near)) + "\n");
+        return (_temp.Of("corpus"), pages);
+    }
+
+    [Fact]
+    public void Clean_removes_duplicates_and_boilerplate_writes_shards_data_prepare_reads_and_a_matching_report()
+    {
+        var (corpus, pages) = Corpus();
+        var run = CliRun.Of("data", "clean", "--input", corpus, "--output", _temp.Of("clean"));
+        Assert.True(run.ExitCode == 0, run.Error);
+        Assert.Contains("kept 200 of 203 documents", run.Output);
+        var kept = new CorpusTexts().Read([_temp.Of("clean")]).Select(t => t.Text).ToList();
+        Assert.Equal(pages, kept);
+
+        using var report = JsonDocument.Parse(File.ReadAllText(_temp.Of("clean", "report.json")));
+        var root = report.RootElement;
+        Assert.Equal(203, root.GetProperty("documents_in").GetInt64());
+        Assert.Equal(200, root.GetProperty("documents_out").GetInt64());
+        var removed = root.GetProperty("removed");
+        Assert.Equal(1, removed.GetProperty("exact-duplicate").GetProperty("documents").GetInt64());
+        Assert.Equal(1, removed.GetProperty("c4.lorem-ipsum").GetProperty("documents").GetInt64());
+        var near = removed.GetProperty("near-duplicate");
+        Assert.Equal(1, near.GetProperty("documents").GetInt64());
+        Assert.EndsWith("a.jsonl.zst:6", near.GetProperty("examples")[0].GetProperty("kept_source").GetString());
+        Assert.Equal(["part-00000.jsonl"], root.GetProperty("shards").EnumerateArray().Select(s => s.GetString()));
+        Assert.Equal(Encoding.UTF8.GetByteCount(string.Concat(pages)), root.GetProperty("bytes_out").GetInt64());
+
+        var prepare = CliRun.Of("data", "prepare", "--corpus", _temp.Of("clean"), "--vocab", TestData.BertBaseUncasedVocab, "--output", _temp.Of("data"), "--dupe-factor", "1", "--max-seq-length", "64");
+        Assert.True(prepare.ExitCode == 0, prepare.Error);
+    }
+
+    [Fact]
+    public void One_thread_and_two_give_the_same_shards()
+    {
+        var (corpus, _) = Corpus();
+        Assert.Equal(0, CliRun.Of("data", "clean", "--input", corpus, "--output", _temp.Of("one"), "--threads", "1").ExitCode);
+        Assert.Equal(0, CliRun.Of("data", "clean", "--input", corpus, "--output", _temp.Of("two"), "--threads", "2").ExitCode);
+        Assert.Equal(File.ReadAllBytes(_temp.Of("one", "part-00000.jsonl")), File.ReadAllBytes(_temp.Of("two", "part-00000.jsonl")));
+    }
+
+    [Fact]
+    public void A_truncated_gzip_file_fails_naming_it_and_leaves_no_output()
+    {
+        var (corpus, pages) = Corpus();
+        using var bytes = new MemoryStream();
+        using (var gz = new GZipStream(bytes, CompressionLevel.Fastest, leaveOpen: true)) gz.Write(Encoding.UTF8.GetBytes(JsonLines(pages)));
+        string cut = _temp.Write("corpus/c.jsonl.gz", bytes.ToArray()[..(int)(bytes.Length * 3 / 4)]);
+        CliRun.Of("data", "clean", "--input", corpus, "--output", _temp.Of("clean")).AssertFailsNaming(cut, "truncated or corrupt");
+        Assert.False(Directory.Exists(_temp.Of("clean")));
+    }
+
+    [Fact]
+    public void A_folder_that_is_not_empty_and_unknown_filters_are_refused_before_any_work()
+    {
+        var (corpus, _) = Corpus();
+        string busy = _temp.Write("busy/notes.txt", "mine");
+        CliRun.Of("data", "clean", "--input", corpus, "--output", _temp.Of("busy")).AssertFailsNaming(_temp.Of("busy"), "exists and is not empty");
+        Assert.Equal("mine", File.ReadAllText(busy));
+        var bad = CliRun.Of("data", "clean", "--input", corpus, "--output", _temp.Of("clean"), "--filters", "gopher,c5");
+        Assert.Equal(1, bad.ExitCode);
+        Assert.Contains("\"c5\" is neither gopher, c4, none nor a rule", bad.Error);
+        Assert.False(Directory.Exists(_temp.Of("clean")));
+    }
+}
