@@ -40,6 +40,9 @@ public sealed class CorpusCleaner
     /// <summary>Reports progress every batch.</summary>
     public event Action<CleaningProgress>? Progress;
 
+    /// <summary>Reports each document removed, with the reason (a rule id, <c>exact-duplicate</c> or <c>near-duplicate</c>).</summary>
+    public event Action<CorpusText, string>? Removed;
+
     /// <summary>Reports each near duplicate removed: the document, where the kept document it repeats was read, and the estimated Jaccard similarity.</summary>
     public event Action<CorpusText, CorpusText, double>? NearDuplicate;
 
@@ -86,11 +89,13 @@ public sealed class CorpusCleaner
             string Source() => $"{text.File}:{text.Position}";
             if (result.Verdict.Removed is QualityRule rule)
             {
+                Removed?.Invoke(text, rule.Id);
                 report.Remove(rule.Id, result.Bytes, () => new RemovalExample(Source(), CleaningReport.Excerpt(text.Text)));
                 return;
             }
             if (_options.Deduplication != Deduplication.None && !exact.Add(result.Fingerprint))
             {
+                Removed?.Invoke(text, "exact-duplicate");
                 report.Remove("exact-duplicate", result.Bytes, () => new RemovalExample(Source(), CleaningReport.Excerpt(text.Text)));
                 return;
             }
@@ -100,6 +105,7 @@ public sealed class CorpusCleaner
                 {
                     var (file, position) = keptSources[kept];
                     NearDuplicate?.Invoke(text, new CorpusText("", files[file], position), jaccard);
+                    Removed?.Invoke(text, "near-duplicate");
                     report.Remove("near-duplicate", result.Bytes, () => new RemovalExample(Source(), CleaningReport.Excerpt(text.Text), $"{files[file]}:{position}", Math.Round(jaccard, 3)));
                     return;
                 }
