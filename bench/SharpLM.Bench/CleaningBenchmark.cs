@@ -13,7 +13,7 @@ namespace SharpLM.Bench;
 internal static class CleaningBenchmark
 {
     /// <summary>
-    /// Documents of the sources cut into pages of at most 400 words (dictionary text: 20 entries per page),
+    /// Documents of the sources cut into pages (<see cref="Pages"/>),
     /// then, after every page, with probability 0.4 a near copy of an earlier page (one of the five edits,
     /// at a Jaccard similarity drawn from 0.5 to 1) and with probability 0.05 an exact copy, until the file
     /// holds <c>--min-mb</c> megabytes. usage: clean-corpus OUTPUT.jsonl [--min-mb 100] SOURCE...
@@ -57,7 +57,11 @@ internal static class CleaningBenchmark
         return 0;
     }
 
-    /// <summary>Pages of at most 400 words from any corpus format; dictionary entries (short, many) grouped 20 to a page.</summary>
+    /// <summary>
+    /// Pages of whole sentences, about 300 words each, three sentences to a line (as paragraphs of a web
+    /// page), from any corpus format; documents of under 30 words (dictionary entries, one-line emails)
+    /// are grouped 20 to a page instead.
+    /// </summary>
     private static List<string> Pages(IEnumerable<string> sources)
     {
         var pages = new List<string>();
@@ -65,15 +69,23 @@ internal static class CleaningBenchmark
         foreach (var document in new CorpusTexts().Read(sources))
         {
             string text = document.Text.Replace('\n', ' ');
-            var words = text.Split(' ', StringSplitOptions.RemoveEmptyEntries);
-            if (words.Length < 30)
+            if (text.Split(' ', StringSplitOptions.RemoveEmptyEntries).Length < 30)
             {
                 entries.Add(text);
                 if (entries.Count == 20) { pages.Add(string.Join(' ', entries)); entries.Clear(); }
                 continue;
             }
-            for (int start = 0; start < words.Length; start += 400)
-                pages.Add(string.Join(' ', words.Skip(start).Take(400)));
+            var page = new List<string>();
+            int words = 0;
+            foreach (string sentence in SentenceSplitter.Split(text))
+            {
+                page.Add(sentence);
+                words += sentence.Split(' ').Length;
+                if (words < 300) continue;
+                pages.Add(string.Join('\n', page.Chunk(3).Select(line => string.Join(' ', line))));
+                (page, words) = (new List<string>(), 0);
+            }
+            if (words >= 30) pages.Add(string.Join('\n', page.Chunk(3).Select(line => string.Join(' ', line))));
         }
         return pages;
     }

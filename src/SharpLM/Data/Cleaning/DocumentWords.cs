@@ -19,6 +19,12 @@ internal sealed class DocumentWords
     /// <summary>How many words.</summary>
     public int Count => _starts.Count;
 
+    /// <summary>Starts of all words.</summary>
+    public ReadOnlySpan<int> Starts => System.Runtime.InteropServices.CollectionsMarshal.AsSpan(_starts);
+
+    /// <summary>Lengths of all words.</summary>
+    public ReadOnlySpan<int> Lengths => System.Runtime.InteropServices.CollectionsMarshal.AsSpan(_lengths);
+
     /// <summary>Start of word <paramref name="i"/>.</summary>
     public int Start(int i) => _starts[i];
 
@@ -72,8 +78,20 @@ internal sealed class DocumentWords
     /// <summary>True for CJK unified ideographs (the basic block, extension A and the compatibility block).</summary>
     public static bool IsHan(char c) => c is >= '\u4E00' and <= '\u9FFF' or >= '\u3400' and <= '\u4DBF' or >= '\uF900' and <= '\uFAFF';
 
+    /// <summary>For ASCII: <see cref="Letter"/> and <see cref="Symbol"/> flags (punctuation counts as a symbol).</summary>
+    public static ReadOnlySpan<byte> AsciiClasses => AsciiTable;
+
+    /// <summary>A letter, in <see cref="AsciiClasses"/>.</summary>
+    public const byte Letter = 1;
+
+    /// <summary>Punctuation or a symbol, in <see cref="AsciiClasses"/>.</summary>
+    public const byte Symbol = 2;
+
+    private static readonly byte[] AsciiTable = Enumerable.Range(0, 128)
+        .Select(c => (byte)((char.IsAsciiLetter((char)c) ? Letter : 0) | (c > ' ' && c != 127 && !char.IsAsciiLetterOrDigit((char)c) ? Symbol : 0))).ToArray();
+
     /// <summary>True when <paramref name="c"/> is punctuation or a symbol (a word of only these is not a word for the length and count rules).</summary>
-    public static bool IsPunctuationOrSymbol(char c) => c < 128 ? char.IsAsciiLetterOrDigit(c) is false && c > ' ' && c != 127 : char.GetUnicodeCategory(c) is
+    public static bool IsPunctuationOrSymbol(char c) => c < 128 ? (AsciiTable[c] & Symbol) != 0 : char.GetUnicodeCategory(c) is
         UnicodeCategory.ConnectorPunctuation or UnicodeCategory.DashPunctuation or UnicodeCategory.OpenPunctuation or
         UnicodeCategory.ClosePunctuation or UnicodeCategory.InitialQuotePunctuation or UnicodeCategory.FinalQuotePunctuation or
         UnicodeCategory.OtherPunctuation or UnicodeCategory.MathSymbol or UnicodeCategory.CurrencySymbol or

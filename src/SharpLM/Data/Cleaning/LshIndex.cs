@@ -12,14 +12,14 @@ namespace SharpLM.Data.Cleaning;
 /// threshold plus two standard errors of an estimate at the threshold, so that a pair below the threshold
 /// is almost never removed (under 2.3% of pairs exactly at it; at the defaults, 0.8 and 256 permutations,
 /// the bar is 0.85, and a pair at 0.9 is removed 99.6% of the time). The index holds the documents kept
-/// so far: for each, one entry per band and the low 8 bits of each signature value (two 8-bit values
+/// so far: for each, one entry per band (<see cref="BandTable"/>) and the low 8 bits of each signature value (two 8-bit values
 /// agree by chance with odds 1/256, which the estimate corrects for).
 /// </summary>
 public sealed class LshIndex
 {
     private const int ChunkDocuments = 1 << 16;
 
-    private readonly Dictionary<ulong, int>[] _bands;
+    private readonly BandTable _bands = new();
     private readonly List<byte[]> _signatures = new();
     private readonly int _permutations;
 
@@ -35,7 +35,6 @@ public sealed class LshIndex
         Threshold = threshold;
         Confirmation = Math.Min(1, threshold + 2 * Math.Sqrt(threshold * (1 - threshold) / permutations));
         _permutations = permutations;
-        _bands = Enumerable.Range(0, Bands).Select(_ => new Dictionary<ulong, int>()).ToArray();
     }
 
     /// <summary>Bands of the signature.</summary>
@@ -56,8 +55,8 @@ public sealed class LshIndex
     /// <summary>Candidates checked on their signatures so far (the cost of a permissive banding).</summary>
     public long CandidatesChecked { get; private set; }
 
-    /// <summary>Memory the index holds: dictionary entries and buckets at their capacity, and the stored signatures.</summary>
-    public long Bytes => _bands.Sum(b => (long)b.EnsureCapacity(0) * (24 + 4)) + (long)_signatures.Count * ChunkDocuments * _permutations;
+    /// <summary>Memory the index holds: the band table and the stored signatures (allocated 65,536 documents at a time).</summary>
+    public long Bytes => _bands.Bytes + (long)_signatures.Count * ChunkDocuments * _permutations;
 
     /// <summary>
     /// The banding that minimises 0.2 x (the chance of a candidate below the threshold) + 0.8 x (the chance
@@ -93,7 +92,7 @@ public sealed class LshIndex
     public void BandKeys(ReadOnlySpan<uint> signature, Span<ulong> keys)
     {
         for (int band = 0; band < Bands; band++)
-            keys[band] = XxHash3.HashToUInt64(MemoryMarshal.AsBytes(signature.Slice(band * Rows, Rows)), band);
+            keys[band] = XxHash3.HashToUInt64(MemoryMarshal.AsBytes(signature.Slice(band * Rows, Rows)), band); // seeded by band: one table holds them all
     }
 
     /// <summary>
@@ -106,7 +105,8 @@ public sealed class LshIndex
         int triedCount = 0;
         for (int band = 0; band < Bands; band++)
         {
-            if (!_bands[band].TryGetValue(keys[band], out int document) || tried[..triedCount].Contains(document)) continue;
+            int document = _bands.Find(keys[band]);
+            if (document < 0 || tried[..triedCount].Contains(document)) continue;
             tried[triedCount++] = document;
             CandidatesChecked++;
             double jaccard = Estimate(signature, document);
@@ -122,7 +122,7 @@ public sealed class LshIndex
         if (document / ChunkDocuments == _signatures.Count) _signatures.Add(new byte[ChunkDocuments * _permutations]);
         var stored = _signatures[document / ChunkDocuments].AsSpan(document % ChunkDocuments * _permutations, _permutations);
         for (int i = 0; i < _permutations; i++) stored[i] = (byte)signature[i];
-        for (int band = 0; band < Bands; band++) _bands[band].TryAdd(keys[band], document);
+        for (int band = 0; band < Bands; band++) _bands.TryAdd(keys[band], document);
         return document;
     }
 

@@ -1,3 +1,6 @@
+using System.Buffers;
+using System.Collections.Frozen;
+
 namespace SharpLM.Data.Cleaning;
 
 /// <summary>What the quality rules decided about one document.</summary>
@@ -18,6 +21,11 @@ public sealed class QualityFilter
 
     private static readonly string[] StopWords = ["the", "be", "to", "of", "and", "that", "have", "with"];
     private static readonly string[] PolicyPhrases = ["terms of use", "privacy policy", "cookie policy", "uses cookies", "use of cookies", "use cookies"];
+
+    // Vectorised case-insensitive searches: a document is searched once, and its lines only when it holds a match.
+    private static readonly SearchValues<string> LoremIpsum = SearchValues.Create(["lorem ipsum"], StringComparison.OrdinalIgnoreCase);
+    private static readonly SearchValues<string> Javascript = SearchValues.Create(["javascript"], StringComparison.OrdinalIgnoreCase);
+    private static readonly SearchValues<string> Policy = SearchValues.Create(PolicyPhrases, StringComparison.OrdinalIgnoreCase);
     private static readonly (int N, double MaxShare)[] TopNgrams = [(2, 0.20), (3, 0.18), (4, 0.16)];
     private static readonly (int N, double MaxShare)[] RepeatedNgrams = [(5, 0.15), (6, 0.14), (7, 0.13), (8, 0.12), (9, 0.11), (10, 0.10)];
 
@@ -54,11 +62,10 @@ public sealed class QualityFilter
 
     private bool On(string id) => _on[Index(id)];
 
-    private static int Index(string id)
-    {
-        for (int i = 0; i < QualityRule.All.Count; i++) if (QualityRule.All[i].Id == id) return i;
-        throw new ArgumentException($"no rule {id}");
-    }
+    private static readonly System.Collections.Frozen.FrozenDictionary<string, int> Indices =
+        QualityRule.All.Select((r, i) => (r.Id, i)).ToFrozenDictionary(p => p.Id, p => p.i);
+
+    private static int Index(string id) => Indices[id];
 
     private static QualityRule Rule(string id) => QualityRule.All[Index(id)];
 
@@ -66,21 +73,32 @@ public sealed class QualityFilter
     {
         string text = words.Text;
         int wordCount = 0, wordChars = 0, alphabetic = 0, stopWords = 0, symbols = 0;
-        for (int i = 0; i < words.Count; i++)
+        var starts = words.Starts;
+        var lengths = words.Lengths;
+        var ascii = DocumentWords.AsciiClasses;
+        for (int i = 0; i < starts.Length; i++)
         {
-            var word = words.Word(i);
+            var word = text.AsSpan(starts[i], lengths[i]);
             bool hasLetter = false, onlySymbols = true, dot = false;
             foreach (char c in word)
             {
-                if (char.IsAsciiLetter(c) || (c >= 128 && char.IsLetter(c))) hasLetter = true;
+                if (c < 128)
+                {
+                    byte kind = ascii[c];
+                    hasLetter |= (kind & DocumentWords.Letter) != 0;
+                    onlySymbols &= (kind & DocumentWords.Symbol) != 0;
+                    if (c == '#') symbols++;
+                    dot |= c == '.';
+                    continue;
+                }
+                hasLetter |= char.IsLetter(c);
                 if (onlySymbols && !DocumentWords.IsPunctuationOrSymbol(c)) onlySymbols = false;
-                if (c is '#' or '…') symbols++;
-                dot |= c == '.';
+                if (c == '…') symbols++;
             }
             if (dot) symbols += word.Count("...");
             if (!onlySymbols) { wordCount++; wordChars += word.Length; }
             if (hasLetter) alphabetic++;
-            if (word.Length <= 6 && IsStopWord(word)) stopWords++;
+            if (IsStopWord(word)) stopWords++;
         }
         if (On("gopher.word-count") && (wordCount < _minWords || wordCount > MaxWords)) return Rule("gopher.word-count");
         if (On("gopher.mean-word-length") && wordCount > 0 && (wordChars / (double)wordCount is < 3 or > 10)) return Rule("gopher.mean-word-length");
@@ -110,8 +128,10 @@ public sealed class QualityFilter
 
     private static bool IsStopWord(ReadOnlySpan<char> word)
     {
+        // Most words are ruled out by length or first letter before any comparison.
+        if (word.Length is < 2 or > 6) return false;
         word = word.Trim(".,;:!?\"'()[]");
-        if (word.Length is < 2 or > 4) return false;
+        if (word.Length is < 2 or > 4 || (word[0] | 0x20) is not ('t' or 'b' or 'o' or 'a' or 'h' or 'w')) return false;
         foreach (string stop in StopWords)
             if (word.Equals(stop, StringComparison.OrdinalIgnoreCase)) return true;
         return false;
@@ -190,27 +210,27 @@ public sealed class QualityFilter
         return prefix;
     }
 
-    private static ulong NgramHash(ulong[] prefix, int start, int n)
-    {
-        ulong power = 1;
-        for (int k = 0; k < n; k++) power *= Base;
-        return DocumentWords.Mix(prefix[start + n] - prefix[start] * power + (ulong)n);
-    }
+    private static readonly ulong[] Powers = Enumerable.Range(0, 33).Select(n => Enumerable.Repeat(Base, n).Aggregate(1UL, (p, b) => p * b)).ToArray();
+
+    private static ulong NgramHash(ulong[] prefix, int start, int n) =>
+        DocumentWords.Mix(prefix[start + n] - prefix[start] * Powers[n] + (ulong)n);
 
     private QualityVerdict C4(string text)
     {
-        if (On("c4.lorem-ipsum") && text.Contains("lorem ipsum", StringComparison.OrdinalIgnoreCase)) return new(Rule("c4.lorem-ipsum"), text, null);
+        if (On("c4.lorem-ipsum") && text.AsSpan().ContainsAny(LoremIpsum)) return new(Rule("c4.lorem-ipsum"), text, null);
         if (On("c4.curly-bracket") && text.Contains('{')) return new(Rule("c4.curly-bracket"), text, null);
         bool lineRules = On("c4.javascript-lines") || On("c4.policy-lines") || On("c4.short-lines") || On("c4.line-punctuation");
         int[]? removed = null;
         if (lineRules)
         {
+            bool javascript = On("c4.javascript-lines") && text.AsSpan().ContainsAny(Javascript);
+            bool policy = On("c4.policy-lines") && text.AsSpan().ContainsAny(Policy);
             var kept = new System.Text.StringBuilder(text.Length);
             foreach (var range in text.AsSpan().Split('\n'))
             {
                 var line = text.AsSpan(range).Trim();
                 if (line.IsEmpty) continue;
-                string? rule = LineRule(line);
+                string? rule = LineRule(line, javascript, policy);
                 if (rule is not null)
                 {
                     removed ??= new int[QualityRule.All.Count];
@@ -226,12 +246,10 @@ public sealed class QualityFilter
         return new(null, text, removed);
     }
 
-    private string? LineRule(ReadOnlySpan<char> line)
+    private string? LineRule(ReadOnlySpan<char> line, bool javascript, bool policy)
     {
-        if (On("c4.javascript-lines") && line.Contains("javascript", StringComparison.OrdinalIgnoreCase)) return "c4.javascript-lines";
-        if (On("c4.policy-lines"))
-            foreach (string phrase in PolicyPhrases)
-                if (line.Contains(phrase, StringComparison.OrdinalIgnoreCase)) return "c4.policy-lines";
+        if (javascript && line.ContainsAny(Javascript)) return "c4.javascript-lines";
+        if (policy && line.ContainsAny(Policy)) return "c4.policy-lines";
         if (On("c4.short-lines") && LineWords(line) < 3) return "c4.short-lines";
         if (On("c4.line-punctuation") && !EndsInTerminalPunctuation(line)) return "c4.line-punctuation";
         return null;

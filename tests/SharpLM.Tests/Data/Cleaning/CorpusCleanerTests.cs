@@ -17,6 +17,19 @@ public class CorpusCleanerTests(ITestOutputHelper output) : IDisposable
 
     private static string JsonLines(IEnumerable<string> texts) => string.Concat(texts.Select(t => JsonSerializer.Serialize(new { text = t }) + "\n"));
 
+    [Theory]
+    [InlineData("plain words")]
+    [InlineData("quotes \" and \\ backslashes, a tab\there, a line\nend, \r, \u0001 and \u001f")]
+    [InlineData("床前明月光，疑是地上霜。 café 😀 \u2028")]
+    public void Output_lines_are_JSON_that_reads_back_to_the_same_text(string text)
+    {
+        byte[] line = CleanedShardWriter.Line(text);
+        Assert.Equal((byte)'\n', line[^1]);
+        using var json = JsonDocument.Parse(line.AsMemory(0, line.Length - 1));
+        Assert.Equal(text, json.RootElement.GetProperty("text").GetString());
+        Assert.Equal(1, json.RootElement.EnumerateObject().Count());
+    }
+
     [Fact]
     public void Near_duplicates_injected_at_known_similarities_are_found_above_the_threshold_and_left_below_it()
     {
