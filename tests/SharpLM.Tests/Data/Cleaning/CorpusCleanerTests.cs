@@ -27,7 +27,7 @@ public class CorpusCleanerTests(ITestOutputHelper output) : IDisposable
         Assert.Equal((byte)'\n', line[^1]);
         using var json = JsonDocument.Parse(line.AsMemory(0, line.Length - 1));
         Assert.Equal(text, json.RootElement.GetProperty("text").GetString());
-        Assert.Equal(1, json.RootElement.EnumerateObject().Count());
+        Assert.Single(json.RootElement.EnumerateObject());
     }
 
     [Fact]
