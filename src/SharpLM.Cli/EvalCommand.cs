@@ -15,14 +15,15 @@ public static class EvalCommand
     {
         var model = new Option<string>("--model") { Description = "Model folder with pretraining heads.", Required = true };
         var data = new Option<string?>("--data") { Description = "A prepared-data folder: its validation split is evaluated." };
-        var corpus = new Option<string[]>("--corpus") { Description = "Raw text files or folders, prepared with the model's vocabulary (seed 12345, one pass) and evaluated whole.", AllowMultipleArgumentsPerToken = true };
+        var corpus = new Option<string[]>("--corpus") { Description = $"Raw corpus files or folders, prepared with the model's vocabulary (seed 12345, one pass) and evaluated whole: {TextFieldOption.Formats}.", AllowMultipleArgumentsPerToken = true };
+        var textField = TextFieldOption.Create();
         var noNsp = new Option<bool>("--no-nsp") { Description = "With --corpus: cut the text into single packed segments (as data prepare --no-nsp) instead of sentence pairs." };
         var cloze = new Option<string?>("--cloze") { Description = "A cloze probe (one '[MASK] text<TAB>answer' per line): top-1 and top-k hit rates of the answers that are one token." };
         var topK = new Option<int>("--top-k") { DefaultValueFactory = _ => 10, Description = "k of the cloze top-k hit rate." };
         var batchSize = new Option<int>("--batch-size") { DefaultValueFactory = _ => 32, Description = "Examples per batch." };
         var command = new Command("eval", "Evaluate a pretrained model: {\"mlm_loss\", \"perplexity\", \"mlm_accuracy\", \"unk_label_share\", \"known_mlm_loss\", \"known_mlm_accuracy\", \"nsp_loss\", \"nsp_accuracy\", \"examples\"}.")
         {
-            model, data, corpus, noNsp, cloze, topK, batchSize,
+            model, data, corpus, textField, noNsp, cloze, topK, batchSize,
         };
         command.SetAction(parse =>
         {
@@ -61,7 +62,7 @@ public static class EvalCommand
                 {
                     temporary = dataFolder = Path.Combine(Path.GetTempPath(), $"sharplm-eval-{Environment.ProcessId}-{Guid.NewGuid():N}");
                     new PretrainingDataWriter(tokenizer, new PretrainingDataOptions(MaxSeqLength: Math.Min(128, config.MaxPositionEmbeddings), DupeFactor: 1, ValidationFraction: 0, NextSentence: !parse.GetValue(noNsp)))
-                        .Write(corpusPaths, dataFolder);
+                        .Write(corpusPaths, dataFolder, parse.GetValue(textField)!);
                     split = "train";
                 }
                 using var batches = new PretrainingBatches(dataFolder, split, tokenizer.Vocabulary, seed: 0);
