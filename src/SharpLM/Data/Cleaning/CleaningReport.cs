@@ -32,8 +32,8 @@ public sealed class RemovalCount
 /// <param name="Rows">Signature values per band.</param>
 /// <param name="Documents">Documents in the index (the kept ones).</param>
 /// <param name="CandidatesChecked">Candidate pairs checked on their signatures.</param>
-/// <param name="IndexMegabytes">Memory the index holds.</param>
-/// <param name="BytesPerDocument">Index memory per kept document (includes capacity not yet used).</param>
+/// <param name="IndexMegabytes">Memory the index holds (signatures are allocated 16 MB at a time).</param>
+/// <param name="BytesPerDocument">Index memory per kept document: the band table and the signatures in use.</param>
 public sealed record LshSummary(int Permutations, int Ngram, double Threshold, double Confirmation, int Bands, int Rows, long Documents, long CandidatesChecked, double IndexMegabytes, double BytesPerDocument);
 
 /// <summary>

@@ -124,7 +124,7 @@ public sealed class CorpusCleaner
         report.Shards = writer.Shards.ToList();
         if (index is not null)
             report.NearDuplicateIndex = new LshSummary(_options.Permutations, _options.Ngram, _options.NearDuplicateThreshold, Math.Round(index.Confirmation, 4), index.Bands, index.Rows,
-                index.Count, index.CandidatesChecked, Math.Round(index.Bytes / 1048576.0, 1), index.Count == 0 ? 0 : Math.Round(index.Bytes / (double)index.Count));
+                index.Count, index.CandidatesChecked, Math.Round(index.Bytes / 1048576.0, 1), Math.Round(index.BytesPerDocument));
         report.Seconds = Math.Round(clock.Elapsed.TotalSeconds, 2);
         report.MegabytesPerSecond = Math.Round(report.BytesIn / 1e6 / Math.Max(1e-9, clock.Elapsed.TotalSeconds), 2);
         report.PeakResidentMegabytes = Math.Round(ProcessMemory.PeakResidentMegabytes);

@@ -58,6 +58,9 @@ public sealed class LshIndex
     /// <summary>Memory the index holds: the band table and the stored signatures (allocated 65,536 documents at a time).</summary>
     public long Bytes => _bands.Bytes + (long)_signatures.Count * ChunkDocuments * _permutations;
 
+    /// <summary>Memory per document in the index, counting only the signature space in use: what a larger corpus costs per kept document.</summary>
+    public double BytesPerDocument => Count == 0 ? 0 : (_bands.Bytes + (double)Count * _permutations) / Count;
+
     /// <summary>
     /// The banding that minimises 0.2 x (the chance of a candidate below the threshold) + 0.8 x (the chance
     /// of a miss above it), integrated over J as datasketch does. The misses weigh more than datasketch's
