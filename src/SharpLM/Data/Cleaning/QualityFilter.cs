@@ -62,7 +62,7 @@ public sealed class QualityFilter
 
     private bool On(string id) => _on[Index(id)];
 
-    private static readonly System.Collections.Frozen.FrozenDictionary<string, int> Indices =
+    private static readonly FrozenDictionary<string, int> Indices =
         QualityRule.All.Select((r, i) => (r.Id, i)).ToFrozenDictionary(p => p.Id, p => p.i);
 
     private static int Index(string id) => Indices[id];
