@@ -63,7 +63,7 @@ public static class DataCleanCommand
             }
             AtomicFile.WriteAllText(reportPath, result.ToJson() + "\n");
             context.Output.WriteLine($"{folder}: kept {result.DocumentsOut:N0} of {result.DocumentsIn:N0} documents ({result.BytesOut / 1e6:N1} of {result.BytesIn / 1e6:N1} MB) in {result.Shards.Count} shard(s); " +
-                string.Join(", ", result.Removed.Select(r => $"{r.Key} {r.Value.Documents:N0}")) +
+                (result.Removed.Count == 0 ? "nothing removed" : string.Join(", ", result.Removed.Select(r => $"{r.Key} {r.Value.Documents:N0}"))) +
                 $"; {result.Seconds:F1} s, {result.MegabytesPerSecond:F1} MB/s; report: {reportPath}");
             return Task.FromResult(0);
         });
