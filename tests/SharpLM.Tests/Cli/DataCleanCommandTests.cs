@@ -85,6 +85,39 @@ public class DataCleanCommandTests : IDisposable
         Assert.False(Directory.Exists(_temp.Of("clean")));
     }
 
+    [Theory]
+    [InlineData("missing-column")]
+    [InlineData("number-column")]
+    [InlineData("corrupt-parquet")]
+    [InlineData("truncated-zst")]
+    public void Bad_input_fails_with_one_line_naming_the_file_and_leaves_no_output(string kind)
+    {
+        var (corpus, pages) = Corpus();
+        string parquet = SharpLM.Tests.Data.CorpusTextsTests.WriteDuckDbParquet(_temp.Of("corpus", "c.parquet"), pages);
+        string[] extra = [];
+        string bad = parquet, input = corpus, problem;
+        switch (kind)
+        {
+            // The other files have no such field either: the Parquet file alone.
+            case "missing-column": (input, extra, problem) = (parquet, ["--text-field", "body"], "no column \"body\""); break;
+            case "number-column": (input, extra, problem) = (parquet, ["--text-field", "score"], "column \"score\" holds Double, not strings"); break;
+            case "corrupt-parquet":
+                byte[] whole = File.ReadAllBytes(parquet);
+                File.WriteAllBytes(parquet, whole[..(whole.Length / 2)]);
+                problem = "not a readable Parquet file";
+                break;
+            default:
+                File.Delete(parquet);
+                byte[] zst = Zstd(JsonLines(pages));
+                bad = _temp.Write("corpus/c.jsonl.zst", zst[..(zst.Length / 2)]);
+                problem = "the Zstandard data is corrupt or truncated";
+                break;
+        }
+        // In the folder, the JSON Lines and text files come first: the failure comes after other files were read.
+        CliRun.Of(["data", "clean", "--input", input, "--output", _temp.Of("clean"), .. extra]).AssertFailsNaming(bad, problem);
+        Assert.False(Directory.Exists(_temp.Of("clean")));
+    }
+
     [Fact]
     public void A_folder_that_is_not_empty_and_unknown_filters_are_refused_before_any_work()
     {

@@ -23,9 +23,12 @@ public class CorpusTextsTests : IDisposable
     /// Writes rows (id, text, score) to a Parquet file with DuckDB's own writer: row groups of 2,048 rows,
     /// dictionary-encoded strings, and a null text in every row whose id is a multiple of 7.
     /// </summary>
-    private string DuckDbParquet(string name, IReadOnlyList<string> texts)
+    private string DuckDbParquet(string name, IReadOnlyList<string> texts) => WriteDuckDbParquet(_temp.Of(name), texts);
+
+    /// <summary>Writes <paramref name="texts"/> to <paramref name="path"/> as <see cref="DuckDbParquet"/> describes.</summary>
+    internal static string WriteDuckDbParquet(string path, IReadOnlyList<string> texts)
     {
-        string path = _temp.Of(name);
+        Directory.CreateDirectory(Path.GetDirectoryName(path)!);
         using var connection = new DuckDBConnection("Data Source=:memory:");
         connection.Open();
         using (var create = connection.CreateCommand())
