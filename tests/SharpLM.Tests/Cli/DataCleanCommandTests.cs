@@ -119,6 +119,19 @@ public class DataCleanCommandTests : IDisposable
     }
 
     [Fact]
+    public void A_failure_after_documents_were_written_removes_the_unfinished_shards()
+    {
+        // 5,000 sentences kept as they are (no rule, no deduplication): two batches reach the shard before the bad file.
+        var sentences = TestData.Lines(TestData.SotuPath).SelectMany(SentenceSplitter.Split).Take(5000).ToList();
+        _temp.Write("corpus/a.jsonl", JsonLines(sentences));
+        byte[] zst = Zstd(JsonLines(sentences));
+        string bad = _temp.Write("corpus/b.jsonl.zst", zst[..(zst.Length / 2)]);
+        var run = CliRun.Of("data", "clean", "--input", _temp.Of("corpus"), "--output", _temp.Of("clean"), "--filters", "none", "--dedup", "none");
+        run.AssertFailsNaming(bad, "truncated");
+        Assert.False(Directory.Exists(_temp.Of("clean")));
+    }
+
+    [Fact]
     public void A_folder_that_is_not_empty_and_unknown_filters_are_refused_before_any_work()
     {
         var (corpus, _) = Corpus();
