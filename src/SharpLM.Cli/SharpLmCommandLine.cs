@@ -1,4 +1,5 @@
 using System.CommandLine;
+using System.Runtime.InteropServices;
 
 namespace SharpLM.Cli;
 
@@ -44,7 +45,25 @@ public static class SharpLmCommandLine
         }
         try
         {
-            return parse.Invoke(new InvocationConfiguration { Output = output, Error = error, EnableDefaultExceptionHandler = false });
+            // Ctrl+C (SIGINT) and SIGTERM cancel the token the verbs take, so that they stop cleanly: pretrain saves a
+            // checkpoint, data clean removes its unfinished shards. (System.CommandLine 2.0.0 installs no handler by
+            // default, dotnet/command-line-api#2739.) A second signal ends the process at once.
+            using var stop = new CancellationTokenSource();
+            void Stop(PosixSignalContext signal)
+            {
+                if (stop.IsCancellationRequested) return;
+                signal.Cancel = true;
+                stop.Cancel();
+            }
+            using var interrupt = PosixSignalRegistration.Create(PosixSignal.SIGINT, Stop);
+            using var terminate = PosixSignalRegistration.Create(PosixSignal.SIGTERM, Stop);
+            return parse.InvokeAsync(new InvocationConfiguration
+            {
+                Output = output,
+                Error = error,
+                EnableDefaultExceptionHandler = false,
+                ProcessTerminationTimeout = null,
+            }, stop.Token).GetAwaiter().GetResult();
         }
         catch (Exception e) when (Unwrap(e) is InvalidInputException or IOException or UnauthorizedAccessException)
         {
