@@ -56,7 +56,8 @@ public sealed class CorpusCleaner
         var exact = new HashSet<UInt128>();
         var index = _options.Deduplication == Deduplication.Near ? new LshIndex(_options.Permutations, _options.NearDuplicateThreshold, _options.Bands) : null;
         var keptSources = new List<(int File, long Position)>();
-        var fileNumbers = files.Select((f, i) => (f, i)).ToDictionary(p => p.f, p => p.i);
+        var fileNumbers = new Dictionary<string, int>();
+        for (int i = 0; i < files.Count; i++) fileNumbers.TryAdd(files[i], i); // a file named twice is read twice
         var sizes = files.Select(f => new FileInfo(f).Length).ToArray();
         long totalSize = Math.Max(1, sizes.Sum());
 
