@@ -66,6 +66,16 @@ public class DataCleanCommandTests : IDisposable
     }
 
     [Fact]
+    public void A_file_named_twice_is_read_twice_and_its_second_reading_is_all_exact_duplicates()
+    {
+        string file = _temp.Write("pages.jsonl", JsonLines(CorpusCleanerTests.Pages().Take(50)));
+        var run = CliRun.Of("data", "clean", "--input", file, file, "--output", _temp.Of("clean"), "--filters", "none");
+        Assert.True(run.ExitCode == 0, run.Error);
+        Assert.Contains("kept 50 of 100 documents", run.Output);
+        Assert.Contains("exact-duplicate 50", run.Output);
+    }
+
+    [Fact]
     public void One_thread_and_two_give_the_same_shards()
     {
         var (corpus, _) = Corpus();
