@@ -12,7 +12,7 @@ public static class DataCleanCommand
     {
         var d = new CleaningOptions();
         var input = new Option<string[]>("--input") { Description = $"Corpus files or folders: {TextFieldOption.Formats}.", Required = true, AllowMultipleArgumentsPerToken = true };
-        var output = new Option<string>("--output") { Description = "Folder to create for the cleaned shards (part-NNNNN.jsonl) and report.json.", Required = true };
+        var output = new Option<string>("--output") { Description = "Folder to create for the cleaned shards (part-NNNNN.jsonl or .parquet) and report.json.", Required = true };
         var threshold = new Option<double>("--near-dup-threshold") { DefaultValueFactory = _ => d.NearDuplicateThreshold, Description = "Estimated Jaccard similarity of word n-grams from which a document is a near duplicate of an earlier one." };
         var ngram = new Option<int>("--ngram") { DefaultValueFactory = _ => d.Ngram, Description = "Words per shingle (Chinese: characters)." };
         var permutations = new Option<int>("--num-perm") { DefaultValueFactory = _ => d.Permutations, Description = "MinHash signature length." };
@@ -26,10 +26,12 @@ public static class DataCleanCommand
         var report = new Option<string?>("--report") { Description = "Where to write the report (default: OUTPUT/report.json)." };
         var threads = new Option<int>("--threads") { DefaultValueFactory = _ => Environment.ProcessorCount, Description = "Worker threads." };
         var shardSize = new Option<int>("--shard-size") { DefaultValueFactory = _ => (int)(d.ShardBytes >> 20), Description = "MiB per output shard." };
+        var format = new Option<string>("--format") { DefaultValueFactory = _ => "jsonl", Description = "jsonl: part-NNNNN.jsonl of {\"text\": ...}; parquet: part-NNNNN.parquet with one text column (Zstandard)." };
+        format.AcceptOnlyFromAmong("jsonl", "parquet");
         var textField = TextFieldOption.Create();
         var clean = new Command("clean", "Remove low-quality documents (Gopher and C4 rules), exact duplicates and near duplicates (MinHash LSH) from a corpus, in one streaming pass.")
         {
-            input, output, threshold, ngram, permutations, bands, filters, minWords, language, dedup, report, threads, shardSize, textField,
+            input, output, threshold, ngram, permutations, bands, filters, minWords, language, dedup, report, threads, shardSize, format, textField,
         };
         clean.SetAction((parse, cancellation) =>
         {
@@ -38,7 +40,8 @@ public static class DataCleanCommand
                 parse.GetValue(language) switch { "zh" => CleaningLanguage.Chinese, "any" => CleaningLanguage.Any, _ => CleaningLanguage.English },
                 parse.GetValue(dedup) switch { "none" => Deduplication.None, "exact" => Deduplication.Exact, _ => Deduplication.Near },
                 parse.GetValue(threshold), parse.GetValue(ngram), parse.GetValue(permutations), parse.GetValue(bands),
-                parse.GetValue(textField)!, parse.GetValue(threads), (long)parse.GetValue(shardSize) << 20);
+                parse.GetValue(textField)!, parse.GetValue(threads), (long)parse.GetValue(shardSize) << 20,
+                parse.GetValue(format) == "parquet" ? CleanedFormat.Parquet : CleanedFormat.JsonLines);
             string folder = parse.GetValue(output)!;
             string reportPath = parse.GetValue(report) ?? Path.Combine(folder, "report.json");
             var cleaner = new CorpusCleaner(options);

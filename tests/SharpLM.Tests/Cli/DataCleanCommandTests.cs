@@ -76,6 +76,26 @@ public class DataCleanCommandTests : IDisposable
     }
 
     [Fact]
+    public void Parquet_output_holds_what_JSON_Lines_output_holds_and_DuckDB_reads_it()
+    {
+        var (corpus, pages) = Corpus();
+        Assert.Equal(0, CliRun.Of("data", "clean", "--input", corpus, "--output", _temp.Of("jsonl")).ExitCode);
+        var run = CliRun.Of("data", "clean", "--input", corpus, "--output", _temp.Of("parquet"), "--format", "parquet");
+        Assert.True(run.ExitCode == 0, run.Error);
+        string shard = _temp.Of("parquet", "part-00000.parquet");
+        Assert.Equal(pages, new CorpusTexts().Read([shard]).Select(t => t.Text));
+        Assert.Equal(new CorpusTexts().Read([_temp.Of("jsonl")]).Select(t => t.Text), new CorpusTexts().Read([_temp.Of("parquet")]).Select(t => t.Text));
+        using var connection = new DuckDB.NET.Data.DuckDBConnection("Data Source=:memory:");
+        connection.Open();
+        using var query = connection.CreateCommand();
+        query.CommandText = $"SELECT text FROM read_parquet('{shard}')";
+        var read = new List<string>();
+        using (var reader = query.ExecuteReader())
+            while (reader.Read()) read.Add(reader.GetString(0));
+        Assert.Equal(pages, read);
+    }
+
+    [Fact]
     public void One_thread_and_two_give_the_same_shards()
     {
         var (corpus, _) = Corpus();

@@ -1,16 +1,37 @@
 using System.Buffers;
 using System.Text;
+using Parquet;
+using Parquet.Schema;
 
 namespace SharpLM.Data.Cleaning;
 
+/// <summary>The file format of cleaned shards.</summary>
+public enum CleanedFormat
+{
+    /// <summary>JSON Lines, <c>{"text": ...}</c> per line.</summary>
+    JsonLines,
+
+    /// <summary>Parquet, one string column <c>text</c>, Zstandard-compressed row groups.</summary>
+    Parquet,
+}
+
 /// <summary>
-/// Writes kept documents as JSON Lines shards (<c>part-00000.jsonl</c>, ... each <c>{"text": ...}</c>, a new
-/// shard past a size), which <c>data prepare</c>, <c>vocab train</c> and <c>pretrain --corpus</c> read back.
-/// Shards are written under temporary names and renamed only by <see cref="Commit"/>, after the whole
-/// corpus went through: a run that fails or is stopped leaves no shard behind.
+/// Writes kept documents as shards (<c>part-00000.jsonl</c> of <c>{"text": ...}</c> lines, or
+/// <c>part-00000.parquet</c> with one <c>text</c> column; a new shard past a size), which <c>data prepare</c>,
+/// <c>vocab train</c> and <c>pretrain --corpus</c> read back. Shards are written under temporary names and
+/// renamed only by <see cref="Commit"/>, after the whole corpus went through: a run that fails or is
+/// stopped leaves no shard behind.
 /// </summary>
 public sealed class CleanedShardWriter : IDisposable
 {
+    private const int RowGroupDocuments = 10_000;
+    private const long RowGroupCharacters = 32L << 20;
+
+    private static readonly DataField<string> TextColumn = new("text");
+    private readonly CleanedFormat _format;
+    private readonly List<string> _rows = new();
+    private long _rowCharacters;
+    private ParquetWriter? _parquet;
     private readonly string _folder;
     private readonly long _shardBytes;
     private readonly List<string> _names = new();
@@ -19,8 +40,9 @@ public sealed class CleanedShardWriter : IDisposable
     private readonly bool _created;
 
     /// <summary>Starts writing into <paramref name="folder"/>, which must not exist or must be empty.</summary>
-    public CleanedShardWriter(string folder, long shardBytes)
+    public CleanedShardWriter(string folder, long shardBytes, CleanedFormat format = CleanedFormat.JsonLines)
     {
+        _format = format;
         if (shardBytes < 1 << 20) throw new InvalidInputException($"--shard-size: must be at least 1 MB.");
         if (File.Exists(folder)) throw new InvalidInputException($"{folder}: is a file; --output names a folder to create.");
         if (Directory.Exists(folder) && Directory.EnumerateFileSystemEntries(folder).Any())
@@ -35,13 +57,39 @@ public sealed class CleanedShardWriter : IDisposable
     public IReadOnlyList<string> Shards => _names;
 
     /// <summary>Appends one document.</summary>
-    public void Write(string text) => WriteLine(Line(text));
+    public void Write(string text)
+    {
+        if (_format == CleanedFormat.JsonLines)
+        {
+            WriteLine(Line(text));
+            return;
+        }
+        _rows.Add(text);
+        _rowCharacters += text.Length;
+        if (_rows.Count >= RowGroupDocuments || _rowCharacters >= RowGroupCharacters) WriteRowGroup();
+    }
 
-    /// <summary>Appends one document already serialised by <see cref="Line"/> (which may run on any thread).</summary>
+    /// <summary>Appends one document already serialised by <see cref="Line"/> (which may run on any thread), to JSON Lines shards.</summary>
     public void WriteLine(ReadOnlySpan<byte> line)
     {
+        if (_format != CleanedFormat.JsonLines) throw new InvalidOperationException("WriteLine writes JSON Lines shards only.");
         if (_file is null || _file.Position >= _shardBytes) Open();
         _file!.Write(line);
+    }
+
+    private void WriteRowGroup()
+    {
+        if (_rows.Count == 0) return;
+        if (_file is null || _file.Position >= _shardBytes)
+        {
+            Open();
+            _parquet = ParquetWriter.CreateAsync(new ParquetSchema(TextColumn), _file!, new ParquetOptions { CompressionMethod = CompressionMethod.Zstd, CompressionLevel = System.IO.Compression.CompressionLevel.Fastest })
+                .GetAwaiter().GetResult();
+        }
+        using (var group = _parquet!.CreateRowGroup())
+            group.WriteAsync(TextColumn, _rows).GetAwaiter().GetResult();
+        _rows.Clear();
+        _rowCharacters = 0;
     }
 
     /// <summary>The JSON Lines record of <paramref name="text"/>, <c>{"text":...}</c> and a line end, in UTF-8.</summary>
@@ -87,13 +135,16 @@ public sealed class CleanedShardWriter : IDisposable
     private void Open()
     {
         Close();
-        string name = $"part-{_names.Count:D5}.jsonl";
+        string name = $"part-{_names.Count:D5}.{(_format == CleanedFormat.Parquet ? "parquet" : "jsonl")}";
         _names.Add(name);
         _file = new FileStream(Temporary(name), FileMode.CreateNew, FileAccess.Write, FileShare.None, 1 << 16);
     }
 
     private void Close()
     {
+        // The Parquet footer goes after the last row group, when the writer is disposed.
+        _parquet?.DisposeAsync().AsTask().GetAwaiter().GetResult();
+        _parquet = null;
         if (_file is not null)
         {
             _file.Flush(flushToDisk: true);
@@ -107,6 +158,7 @@ public sealed class CleanedShardWriter : IDisposable
     /// <summary>Closes the last shard and gives every shard its final name.</summary>
     public void Commit()
     {
+        if (_format == CleanedFormat.Parquet) WriteRowGroup();
         Close();
         foreach (string name in _names) File.Move(Temporary(name), Path.Combine(_folder, name));
         _committed = true;
@@ -116,7 +168,7 @@ public sealed class CleanedShardWriter : IDisposable
     public void Dispose()
     {
         if (_committed) return;
-        try { Close(); } catch (IOException) { /* the disk failed; the files go below either way */ }
+        try { Close(); } catch (Exception e) when (e is IOException or InvalidOperationException or NotSupportedException) { /* the disk or the writer failed; the files go below either way */ }
         foreach (string name in _names)
             try { File.Delete(Temporary(name)); } catch (IOException) { /* best effort: a .tmp name is never read as a shard */ }
         if (_created && !Directory.EnumerateFileSystemEntries(_folder).Any()) Directory.Delete(_folder);

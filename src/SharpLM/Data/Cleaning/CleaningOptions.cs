@@ -25,6 +25,7 @@ public enum Deduplication
 /// <param name="TextField">The JSON Lines field or Parquet column holding the text.</param>
 /// <param name="Threads">Worker threads for the rules and signatures.</param>
 /// <param name="ShardBytes">Size past which a new output shard starts.</param>
+/// <param name="Format">JSON Lines or Parquet shards.</param>
 public sealed record CleaningOptions(
     string Filters = "gopher,c4",
     int MinWords = 50,
@@ -36,4 +37,5 @@ public sealed record CleaningOptions(
     int Bands = 0,
     string TextField = "text",
     int Threads = 0,
-    long ShardBytes = 256L << 20);
+    long ShardBytes = 256L << 20,
+    CleanedFormat Format = CleanedFormat.JsonLines);

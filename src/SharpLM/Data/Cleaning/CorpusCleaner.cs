@@ -61,7 +61,7 @@ public sealed class CorpusCleaner
         var sizes = files.Select(f => new FileInfo(f).Length).ToArray();
         long totalSize = Math.Max(1, sizes.Sum());
 
-        using var writer = new CleanedShardWriter(output, _options.ShardBytes);
+        using var writer = new CleanedShardWriter(output, _options.ShardBytes, _options.Format);
         var results = new Processed[BatchDocuments];
         var parallel = new ParallelOptions { MaxDegreeOfParallelism = _options.Threads, CancellationToken = cancellation };
 
@@ -113,7 +113,8 @@ public sealed class CorpusCleaner
                 index.Add(result.Signature, result.BandKeys);
                 keptSources.Add((fileNumbers[text.File], text.Position));
             }
-            writer.WriteLine(result.Line);
+            if (result.Line is byte[] line) writer.WriteLine(line);
+            else writer.Write(result.Verdict.Text);
             report.DocumentsOut++;
             report.BytesOut += result.Verdict.Text.Length == text.Text.Length ? result.Bytes : Encoding.UTF8.GetByteCount(result.Verdict.Text);
         }
@@ -191,7 +192,7 @@ public sealed class CorpusCleaner
         int bytes = Encoding.UTF8.GetByteCount(text);
         var verdict = _filter.Apply(text);
         if (verdict.Removed is not null) return new Processed(verdict, bytes, default, false, null, null, null);
-        byte[] line = CleanedShardWriter.Line(verdict.Text);
+        byte[]? line = _options.Format == CleanedFormat.JsonLines ? CleanedShardWriter.Line(verdict.Text) : null;
         if (_options.Deduplication == Deduplication.None) return new Processed(verdict, bytes, default, false, null, null, line);
         bool hasWords = _minHash.Compute(verdict.Text, signatureBuffer, out var fingerprint);
         if (index is null || !hasWords) return new Processed(verdict, bytes, fingerprint, hasWords, null, null, line);
