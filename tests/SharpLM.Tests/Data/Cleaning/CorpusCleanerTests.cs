@@ -17,6 +17,42 @@ public class CorpusCleanerTests(ITestOutputHelper output) : IDisposable
 
     private static string JsonLines(IEnumerable<string> texts) => string.Concat(texts.Select(t => JsonSerializer.Serialize(new { text = t }) + "\n"));
 
+    [Fact]
+    public void Chinese_near_duplicates_are_found_on_character_shingles()
+    {
+        // Documents of five Tang poems; copies with characters replaced by characters of other poems.
+        var poems = File.ReadAllText(TestData.TangPath).Split("\n\n").Select(p => string.Join("", p.Split('\n').Skip(1))).Where(p => p.Length > 0).ToList();
+        var documents = poems.Chunk(5).Select(c => string.Join('\n', c)).Take(300).ToList();
+        var minHash = new MinHash(256, 5, CleaningLanguage.Chinese);
+        var random = new Random(5);
+        var copies = new List<(string Text, double Jaccard)>();
+        for (int i = 0; i < 200; i++)
+        {
+            char[] chars = documents[i].ToCharArray();
+            int replace = (int)(chars.Length * 0.0025 * random.Next(0, 17)); // 0-4% of the characters: each breaks up to five shingles
+            for (int k = 0; k < replace; k++)
+            {
+                int at = random.Next(chars.Length);
+                if (chars[at] != '\n') chars[at] = documents[random.Next(documents.Count)][0];
+            }
+            string copy = new(chars);
+            copies.Add((copy, NearDuplicateInjection.Jaccard(minHash.Shingles(documents[i]), minHash.Shingles(copy))));
+        }
+        string corpus = _temp.Write("poems.jsonl", JsonLines(documents.Concat(copies.Select(c => c.Text))));
+        var cleaner = new CorpusCleaner(new CleaningOptions(Filters: "none", Language: CleaningLanguage.Chinese));
+        var removed = new HashSet<int>();
+        cleaner.Removed += (document, _) => removed.Add((int)document.Position - 1);
+        cleaner.Clean([corpus], _temp.Of("out"));
+
+        var high = copies.Select((c, i) => (c, i)).Where(p => p.c.Jaccard >= 0.9).ToList();
+        var low = copies.Select((c, i) => (c, i)).Where(p => p.c.Jaccard < 0.7).ToList();
+        output.WriteLine($"{high.Count} copies at J >= 0.9, {high.Count(p => removed.Contains(documents.Count + p.i))} removed; {low.Count} below 0.7, {low.Count(p => removed.Contains(documents.Count + p.i))} removed");
+        Assert.True(high.Count > 20 && low.Count > 20, "the edits should spread the similarities");
+        Assert.All(high, p => Assert.Contains(documents.Count + p.i, removed));
+        Assert.DoesNotContain(low, p => removed.Contains(documents.Count + p.i));
+        Assert.DoesNotContain(removed, r => r < documents.Count); // no original page is a near duplicate of another
+    }
+
     [Theory]
     [InlineData("plain words")]
     [InlineData("quotes \" and \\ backslashes, a tab\there, a line\nend, \r, \u0001 and \u001f")]
