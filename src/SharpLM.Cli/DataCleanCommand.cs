@@ -28,10 +28,11 @@ public static class DataCleanCommand
         var shardSize = new Option<int>("--shard-size") { DefaultValueFactory = _ => (int)(d.ShardBytes >> 20), Description = "MiB per output shard." };
         var format = new Option<string>("--format") { DefaultValueFactory = _ => "jsonl", Description = "jsonl: part-NNNNN.jsonl of {\"text\": ...}; parquet: part-NNNNN.parquet with one text column (Zstandard)." };
         format.AcceptOnlyFromAmong("jsonl", "parquet");
+        var resume = new Option<bool>("--resume") { Description = "Continue a run stopped in --output (Ctrl+C, a kill, a crash) from its latest checkpoint, taken when a shard is finished, at most every 5 minutes." };
         var textField = TextFieldOption.Create();
         var clean = new Command("clean", "Remove low-quality documents (Gopher and C4 rules), exact duplicates and near duplicates (MinHash LSH) from a corpus, in one streaming pass.")
         {
-            input, output, threshold, ngram, permutations, bands, filters, minWords, language, dedup, report, threads, shardSize, format, textField,
+            input, output, threshold, ngram, permutations, bands, filters, minWords, language, dedup, report, threads, shardSize, format, resume, textField,
         };
         clean.SetAction((parse, cancellation) =>
         {
@@ -57,11 +58,13 @@ public static class DataCleanCommand
             CleaningReport result;
             try
             {
-                result = cleaner.Clean(parse.GetValue(input)!, folder, cancellation);
+                result = cleaner.Clean(parse.GetValue(input)!, folder, cancellation, parse.GetValue(resume));
             }
             catch (OperationCanceledException)
             {
-                context.Error.WriteLine($"stopped: nothing was written to {folder}.");
+                context.Error.WriteLine(cleaner.Resumable
+                    ? $"stopped; continue from the latest checkpoint with the same command and --resume."
+                    : $"stopped before the first checkpoint: nothing was written to {folder}.");
                 return Task.FromResult(130);
             }
             AtomicFile.WriteAllText(reportPath, result.ToJson() + "\n");

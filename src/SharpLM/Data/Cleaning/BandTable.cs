@@ -47,6 +47,25 @@ internal sealed class BandTable
         _count++;
     }
 
+    /// <summary>Writes the table (for a resumable run's checkpoint).</summary>
+    public void Save(BinaryWriter writer)
+    {
+        writer.Write(_tags.Length);
+        writer.Write(_count);
+        writer.Write(System.Runtime.InteropServices.MemoryMarshal.AsBytes(_tags.AsSpan()));
+        writer.Write(System.Runtime.InteropServices.MemoryMarshal.AsBytes(_documents.AsSpan()));
+    }
+
+    /// <summary>Reads what <see cref="Save"/> wrote.</summary>
+    public void Load(BinaryReader reader)
+    {
+        int length = reader.ReadInt32();
+        _count = reader.ReadInt32();
+        (_tags, _documents) = (new uint[length], new int[length]);
+        reader.BaseStream.ReadExactly(System.Runtime.InteropServices.MemoryMarshal.AsBytes(_tags.AsSpan()));
+        reader.BaseStream.ReadExactly(System.Runtime.InteropServices.MemoryMarshal.AsBytes(_documents.AsSpan()));
+    }
+
     private void Grow()
     {
         var (tags, documents) = (_tags, _documents);

@@ -38,20 +38,46 @@ public sealed class CleanedShardWriter : IDisposable
     private FileStream? _file;
     private bool _committed;
     private readonly bool _created;
+    private int _checkpointed;
 
-    /// <summary>Starts writing into <paramref name="folder"/>, which must not exist or must be empty.</summary>
-    public CleanedShardWriter(string folder, long shardBytes, CleanedFormat format = CleanedFormat.JsonLines)
+    /// <summary>
+    /// Starts writing into <paramref name="folder"/>, which must not exist or must be empty; or, resuming,
+    /// continues after <paramref name="finished"/>, the shards a checkpoint recorded (any later temporary
+    /// shard is removed).
+    /// </summary>
+    public CleanedShardWriter(string folder, long shardBytes, CleanedFormat format = CleanedFormat.JsonLines, IReadOnlyList<string>? finished = null)
     {
         _format = format;
         if (shardBytes < 1 << 20) throw new InvalidInputException($"--shard-size: must be at least 1 MB.");
         if (File.Exists(folder)) throw new InvalidInputException($"{folder}: is a file; --output names a folder to create.");
-        if (Directory.Exists(folder) && Directory.EnumerateFileSystemEntries(folder).Any())
-            throw new InvalidInputException($"{folder}: the output folder exists and is not empty; choose another --output or delete it.");
-        _created = !Directory.Exists(folder);
-        Directory.CreateDirectory(folder);
         _folder = folder;
         _shardBytes = shardBytes;
+        if (finished is not null)
+        {
+            _names.AddRange(finished);
+            _checkpointed = finished.Count;
+            foreach (string file in Directory.EnumerateFiles(folder, ".part-*.tmp"))
+                if (!finished.Contains(Path.GetFileName(file)[1..^4])) File.Delete(file);
+            return;
+        }
+        if (Directory.Exists(folder) && Directory.EnumerateFileSystemEntries(folder).Any())
+            throw new InvalidInputException($"{folder}: the output folder exists and is not empty; choose another --output, delete it, or continue an interrupted run with --resume.");
+        _created = !Directory.Exists(folder);
+        Directory.CreateDirectory(folder);
     }
+
+    /// <summary>True when the shard being written has reached the shard size: time for <see cref="FinishShard"/>.</summary>
+    public bool ShardFull => _file is not null && _file.Position >= _shardBytes;
+
+    /// <summary>Completes the shard being written (still under its temporary name); the next document starts a new one.</summary>
+    public void FinishShard()
+    {
+        if (_format == CleanedFormat.Parquet) WriteRowGroup();
+        Close();
+    }
+
+    /// <summary>Marks the shards finished so far as recorded by a checkpoint: a failure from now on keeps them for --resume.</summary>
+    public void Checkpointed() => _checkpointed = _names.Count;
 
     /// <summary>The shard files, relative to the folder, once committed.</summary>
     public IReadOnlyList<string> Shards => _names;
@@ -164,12 +190,12 @@ public sealed class CleanedShardWriter : IDisposable
         _committed = true;
     }
 
-    /// <summary>Without <see cref="Commit"/>, removes every temporary shard.</summary>
+    /// <summary>Without <see cref="Commit"/>, removes every temporary shard a checkpoint has not recorded.</summary>
     public void Dispose()
     {
         if (_committed) return;
         try { Close(); } catch (Exception e) when (e is IOException or InvalidOperationException or NotSupportedException) { /* the disk or the writer failed; the files go below either way */ }
-        foreach (string name in _names)
+        foreach (string name in _names.Skip(_checkpointed))
             try { File.Delete(Temporary(name)); } catch (IOException) { /* best effort: a .tmp name is never read as a shard */ }
         if (_created && !Directory.EnumerateFileSystemEntries(_folder).Any()) Directory.Delete(_folder);
     }

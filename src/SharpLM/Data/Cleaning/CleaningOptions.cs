@@ -26,6 +26,7 @@ public enum Deduplication
 /// <param name="Threads">Worker threads for the rules and signatures.</param>
 /// <param name="ShardBytes">Size past which a new output shard starts.</param>
 /// <param name="Format">JSON Lines or Parquet shards.</param>
+/// <param name="CheckpointSeconds">Least time between two checkpoints for <c>--resume</c>, taken when a shard is finished.</param>
 public sealed record CleaningOptions(
     string Filters = "gopher,c4",
     int MinWords = 50,
@@ -38,4 +39,5 @@ public sealed record CleaningOptions(
     string TextField = "text",
     int Threads = 0,
     long ShardBytes = 256L << 20,
-    CleanedFormat Format = CleanedFormat.JsonLines);
+    CleanedFormat Format = CleanedFormat.JsonLines,
+    double CheckpointSeconds = 300);

@@ -112,12 +112,16 @@ public sealed class CleaningReport
     /// <summary>The report as indented JSON with snake_case names.</summary>
     public string ToJson() => JsonSerializer.Serialize(this, Options);
 
+    /// <summary>Reads what <see cref="ToJson"/> wrote (a resumed run continues its counts).</summary>
+    public static CleaningReport FromJson(string json) => JsonSerializer.Deserialize<CleaningReport>(json, Options)!;
+
     private static readonly JsonSerializerOptions Options = new()
     {
         WriteIndented = true,
         PropertyNamingPolicy = JsonNamingPolicy.SnakeCaseLower,
         DictionaryKeyPolicy = null,
         DefaultIgnoreCondition = JsonIgnoreCondition.WhenWritingNull,
+        PreferredObjectCreationHandling = JsonObjectCreationHandling.Populate,
         Encoder = System.Text.Encodings.Web.JavaScriptEncoder.UnsafeRelaxedJsonEscaping,
     };
 }

@@ -46,8 +46,15 @@ public sealed class CorpusCleaner
     /// <summary>Reports each near duplicate removed: the document, where the kept document it repeats was read, and the estimated Jaccard similarity.</summary>
     public event Action<CorpusText, CorpusText, double>? NearDuplicate;
 
-    /// <summary>Cleans <paramref name="inputs"/> into <paramref name="output"/> (created; it must not hold anything).</summary>
-    public CleaningReport Clean(IReadOnlyList<string> inputs, string output, CancellationToken cancellation = default)
+    /// <summary>Whether the last run stopped with a checkpoint that <c>--resume</c> can continue from.</summary>
+    public bool Resumable { get; private set; }
+
+    /// <summary>
+    /// Cleans <paramref name="inputs"/> into <paramref name="output"/> (created; it must not hold anything), or,
+    /// with <paramref name="resume"/>, continues a run stopped there from its latest checkpoint: the same inputs
+    /// and options give the same shards and report as a run that was never stopped.
+    /// </summary>
+    public CleaningReport Clean(IReadOnlyList<string> inputs, string output, CancellationToken cancellation = default, bool resume = false)
     {
         var clock = Stopwatch.StartNew();
         var files = CorpusFiles.Expand(inputs);
@@ -56,12 +63,50 @@ public sealed class CorpusCleaner
         var exact = new HashSet<UInt128>();
         var index = _options.Deduplication == Deduplication.Near ? new LshIndex(_options.Permutations, _options.NearDuplicateThreshold, _options.Bands) : null;
         var keptSources = new List<(int File, long Position)>();
+        string identity = System.Text.Json.JsonSerializer.Serialize(new
+        {
+            files = files.Select(Path.GetFullPath),
+            sizes = files.Select(f => new FileInfo(f).Length),
+            options = _options with { Threads = 0, CheckpointSeconds = 0 },
+        });
+        long skip = 0;
+        double previousSeconds = 0;
+        List<string>? finished = null;
+        if (resume)
+        {
+            if (!Directory.Exists(output)) throw new InvalidInputException($"{output}: no such folder to resume in.");
+            var checkpoint = CleaningCheckpoint.Load(output, exact, keptSources, index)
+                ?? throw new InvalidInputException($"{output}: no checkpoint to resume from (one is taken when a shard is finished); delete the folder and start again.");
+            if (checkpoint.Identity != identity)
+                throw new InvalidInputException($"{output}: the checkpoint was taken with other inputs (or inputs that changed size) or other options; resume with the same, or delete the folder.");
+            foreach (string shard in checkpoint.Shards)
+                if (!File.Exists(Path.Combine(output, $".{shard}.tmp"))) throw new InvalidInputException($"{output}: the checkpoint's shard {shard} is missing; delete the folder and start again.");
+            report = CleaningReport.FromJson(checkpoint.Report);
+            (report.Threads, skip, previousSeconds, finished) = (_options.Threads, checkpoint.Position, checkpoint.Seconds, checkpoint.Shards);
+        }
         var fileNumbers = new Dictionary<string, int>();
         for (int i = 0; i < files.Count; i++) fileNumbers.TryAdd(files[i], i); // a file named twice is read twice
         var sizes = files.Select(f => new FileInfo(f).Length).ToArray();
         long totalSize = Math.Max(1, sizes.Sum());
 
-        using var writer = new CleanedShardWriter(output, _options.ShardBytes, _options.Format);
+        using var writer = new CleanedShardWriter(output, _options.ShardBytes, _options.Format, finished);
+        var sinceCheckpoint = Stopwatch.StartNew();
+        Resumable = finished is not null;
+
+        void Checkpoint()
+        {
+            CleaningCheckpoint.Save(output, new CleaningCheckpoint
+            {
+                Identity = identity,
+                Position = report.DocumentsIn,
+                Shards = writer.Shards.ToList(),
+                Seconds = previousSeconds + clock.Elapsed.TotalSeconds,
+                Report = report.ToJson(),
+            }, exact, keptSources, index);
+            writer.Checkpointed();
+            sinceCheckpoint.Restart();
+            Resumable = true;
+        }
         var results = new Processed[BatchDocuments];
         var parallel = new ParallelOptions { MaxDegreeOfParallelism = _options.Threads, CancellationToken = cancellation };
 
@@ -117,35 +162,42 @@ public sealed class CorpusCleaner
             else writer.Write(result.Verdict.Text);
             report.DocumentsOut++;
             report.BytesOut += result.Verdict.Text.Length == text.Text.Length ? result.Bytes : Encoding.UTF8.GetByteCount(result.Verdict.Text);
+            if (!writer.ShardFull) return;
+            writer.FinishShard();
+            if (sinceCheckpoint.Elapsed.TotalSeconds >= _options.CheckpointSeconds) Checkpoint();
         }
 
-        foreach (var batch in Batches(texts, files, cancellation)) Flush(batch);
+        foreach (var batch in Batches(texts, files, skip, cancellation)) Flush(batch);
         writer.Commit();
+        CleaningCheckpoint.Delete(output);
+        Resumable = false;
 
         report.NullRecords = texts.NullRecords;
         report.Shards = writer.Shards.ToList();
         if (index is not null)
             report.NearDuplicateIndex = new LshSummary(_options.Permutations, _options.Ngram, _options.NearDuplicateThreshold, Math.Round(index.Confirmation, 4), index.Bands, index.Rows,
                 index.Count, index.CandidatesChecked, Math.Round(index.Bytes / 1048576.0, 1), Math.Round(index.BytesPerDocument));
-        report.Seconds = Math.Round(clock.Elapsed.TotalSeconds, 2);
-        report.MegabytesPerSecond = Math.Round(report.BytesIn / 1e6 / Math.Max(1e-9, clock.Elapsed.TotalSeconds), 2);
+        report.Seconds = Math.Round(previousSeconds + clock.Elapsed.TotalSeconds, 2);
+        report.MegabytesPerSecond = Math.Round(report.BytesIn / 1e6 / Math.Max(1e-9, report.Seconds), 2);
         report.PeakResidentMegabytes = Math.Round(ProcessMemory.PeakResidentMegabytes);
         return report;
     }
 
     /// <summary>
-    /// Batches of documents in corpus order. With more than one thread, a reader thread fills them while the
+    /// Batches of documents in corpus order, after the first <c>skip</c>. With more than one thread, a reader thread fills them while the
     /// workers process the previous batch (at most two wait), so reading and decoding overlap the rules and
     /// signatures; with one thread, everything runs on the caller's.
     /// </summary>
-    private IEnumerable<List<CorpusText>> Batches(CorpusTexts texts, IReadOnlyList<string> files, CancellationToken cancellation)
+    private IEnumerable<List<CorpusText>> Batches(CorpusTexts texts, IReadOnlyList<string> files, long skip, CancellationToken cancellation)
     {
         IEnumerable<List<CorpusText>> Read()
         {
             var batch = new List<CorpusText>(BatchDocuments);
+            long seen = 0;
             foreach (var text in texts.Read(files))
             {
                 cancellation.ThrowIfCancellationRequested();
+                if (seen++ < skip) continue; // decided before the checkpoint a resumed run starts from
                 batch.Add(text);
                 if (batch.Count == BatchDocuments)
                 {

@@ -129,6 +129,34 @@ public sealed class LshIndex
         return document;
     }
 
+    /// <summary>Writes the index (for a resumable run's checkpoint): the band table and the signatures in use.</summary>
+    public void Save(BinaryWriter writer)
+    {
+        writer.Write(Count);
+        writer.Write(CandidatesChecked);
+        _bands.Save(writer);
+        for (int chunk = 0; chunk < _signatures.Count; chunk++)
+        {
+            int documents = Math.Min(ChunkDocuments, Count - chunk * ChunkDocuments);
+            writer.Write(_signatures[chunk], 0, documents * _permutations);
+        }
+    }
+
+    /// <summary>Reads into this empty index what <see cref="Save"/> wrote from one made with the same settings.</summary>
+    public void Load(BinaryReader reader)
+    {
+        Count = reader.ReadInt32();
+        CandidatesChecked = reader.ReadInt64();
+        _bands.Load(reader);
+        _signatures.Clear();
+        for (int done = 0; done < Count; done += ChunkDocuments)
+        {
+            var chunk = new byte[ChunkDocuments * _permutations];
+            reader.BaseStream.ReadExactly(chunk, 0, Math.Min(ChunkDocuments, Count - done) * _permutations);
+            _signatures.Add(chunk);
+        }
+    }
+
     private double Estimate(ReadOnlySpan<uint> signature, int document)
     {
         var stored = _signatures[document / ChunkDocuments].AsSpan(document % ChunkDocuments * _permutations, _permutations);

@@ -53,6 +53,38 @@ public class CorpusCleanerTests(ITestOutputHelper output) : IDisposable
         Assert.DoesNotContain(removed, r => r < documents.Count); // no original page is a near duplicate of another
     }
 
+    [Fact]
+    public void A_stopped_run_resumed_from_its_checkpoint_gives_the_shards_and_report_of_a_run_never_stopped()
+    {
+        // 15,000 sentences, one document each (repeats among them: "Thank you." and the like), in 1 MB shards.
+        var sentences = TestData.Lines(TestData.SotuPath).SelectMany(SentenceSplitter.Split).Take(15_000).ToList();
+        string corpus = _temp.Write("sentences.jsonl", JsonLines(sentences));
+        var options = new CleaningOptions(Filters: "none", ShardBytes: 1 << 20, CheckpointSeconds: 0);
+        var whole = new CorpusCleaner(options).Clean([corpus], _temp.Of("whole"));
+
+        using var stop = new CancellationTokenSource();
+        var stopped = new CorpusCleaner(options);
+        stopped.Progress += p => { if (p.DocumentsIn >= 12_000) stop.Cancel(); };
+        Assert.ThrowsAny<OperationCanceledException>(() => stopped.Clean([corpus], _temp.Of("resumed"), stop.Token));
+        Assert.True(stopped.Resumable);
+        Assert.Empty(Directory.EnumerateFiles(_temp.Of("resumed"), "part-*"));
+
+        var wrong = Assert.Throws<InvalidInputException>(() => new CorpusCleaner(options with { Ngram = 4 }).Clean([corpus], _temp.Of("resumed"), resume: true));
+        Assert.Contains("the checkpoint was taken with other inputs", wrong.Message);
+        var resumed = new CorpusCleaner(options).Clean([corpus], _temp.Of("resumed"), resume: true);
+
+        Assert.True(whole.Shards.Count >= 2, "the run should span shards");
+        Assert.Equal(whole.Shards, resumed.Shards);
+        foreach (string shard in whole.Shards)
+            Assert.Equal(File.ReadAllBytes(_temp.Of("whole", shard)), File.ReadAllBytes(_temp.Of("resumed", shard)));
+        Assert.Equal((whole.DocumentsIn, whole.DocumentsOut, whole.BytesIn, whole.BytesOut), (resumed.DocumentsIn, resumed.DocumentsOut, resumed.BytesIn, resumed.BytesOut));
+        Assert.Equal(whole.Removed.ToDictionary(r => r.Key, r => r.Value.Documents), resumed.Removed.ToDictionary(r => r.Key, r => r.Value.Documents));
+        Assert.True(whole.Removed["near-duplicate"].Documents > 0 && whole.Removed["exact-duplicate"].Documents > 0);
+        Assert.Equal(whole.NearDuplicateIndex! with { IndexMegabytes = 0 }, resumed.NearDuplicateIndex! with { IndexMegabytes = 0 });
+        Assert.False(Directory.Exists(_temp.Of("resumed", ".clean-state")));
+        Assert.Empty(Directory.EnumerateFiles(_temp.Of("resumed"), "*.tmp"));
+    }
+
     [Theory]
     [InlineData("plain words")]
     [InlineData("quotes \" and \\ backslashes, a tab\there, a line\nend, \r, \u0001 and \u001f")]
