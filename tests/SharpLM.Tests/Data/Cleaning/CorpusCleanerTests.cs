@@ -71,6 +71,8 @@ public class CorpusCleanerTests(ITestOutputHelper output) : IDisposable
 
         var wrong = Assert.Throws<InvalidInputException>(() => new CorpusCleaner(options with { Ngram = 4 }).Clean([corpus], _temp.Of("resumed"), resume: true));
         Assert.Contains("the checkpoint was taken with other inputs", wrong.Message);
+        // A kill (rather than a stop) leaves the shard being written after the checkpoint: resuming removes it.
+        File.WriteAllText(_temp.Of("resumed", ".part-00009.jsonl.tmp"), "{\"text\": \"half a shard");
         var resumed = new CorpusCleaner(options).Clean([corpus], _temp.Of("resumed"), resume: true);
 
         Assert.True(whole.Shards.Count >= 2, "the run should span shards");
