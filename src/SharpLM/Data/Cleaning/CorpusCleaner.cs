@@ -15,7 +15,8 @@ public readonly record struct CleaningProgress(long DocumentsIn, long DocumentsO
 /// <c>sharplm data clean</c>: one streaming pass over a corpus that drops low-quality documents (the
 /// Gopher and C4 rules, <see cref="QualityFilter"/>), exact duplicates (identical normalised words) and
 /// near duplicates (MinHash LSH, <see cref="LshIndex"/>), keeping the first document of each cluster, and
-/// writes the rest as JSON Lines shards with a report. Documents go through in batches: the rules and
+/// writes the rest as JSON Lines or Parquet shards with a report, taking checkpoints that a stopped run
+/// resumes from (<see cref="CleaningCheckpoint"/>). Documents go through in batches: the rules and
 /// signatures of a batch are computed on all threads, then the duplicate decisions are made in corpus
 /// order on one, so the output is the same whatever the thread count. Memory holds one batch and the
 /// index (the fingerprints and signatures of kept documents), never the corpus.
