@@ -47,12 +47,4 @@ public static class CorpusFiles
         if (Directory.Exists(path)) throw new InvalidInputException($"{path}: is a folder; {verb} --input takes one text file.");
         return TextFileLines.Read(Expand([path]).Single());
     }
-
-    /// <summary>Every line of every file of <paramref name="paths"/>, in order, read with <see cref="TextFileLines"/>.</summary>
-    public static IEnumerable<string> ReadLines(IEnumerable<string> paths, int maxLineLength = TextFileLines.DefaultMaxLineLength)
-    {
-        foreach (string file in Expand(paths))
-            foreach (string line in TextFileLines.Read(file, maxLineLength))
-                yield return line;
-    }
 }

@@ -59,7 +59,7 @@ public class TextFileLinesTests : IDisposable
         File.WriteAllText(_temp.Of("corpus", "1.txt"), "one");
         File.WriteAllText(_temp.Of("corpus", ".hidden"), "no");
         File.WriteAllText(_temp.Of("corpus", "empty.txt"), "");
-        Assert.Equal(new[] { "one", "two" }, CorpusFiles.ReadLines([_temp.Of("corpus")]));
+        Assert.Equal(new[] { "one", "two" }, new CorpusTexts().ReadLines([_temp.Of("corpus")]));
         Assert.Contains("no such file or folder", Assert.Throws<InvalidInputException>(() => CorpusFiles.Expand([_temp.Of("nope")])).Message);
         Assert.Contains("the file is empty", Assert.Throws<InvalidInputException>(() => CorpusFiles.Expand([_temp.Of("corpus", "empty.txt")])).Message);
         Directory.CreateDirectory(_temp.Of("void"));

@@ -25,17 +25,11 @@ internal sealed class DocumentWords
     /// <summary>Lengths of all words.</summary>
     public ReadOnlySpan<int> Lengths => System.Runtime.InteropServices.CollectionsMarshal.AsSpan(_lengths);
 
-    /// <summary>Start of word <paramref name="i"/>.</summary>
-    public int Start(int i) => _starts[i];
-
     /// <summary>Length of word <paramref name="i"/>.</summary>
     public int Length(int i) => _lengths[i];
 
     /// <summary>Hash of word <paramref name="i"/>'s characters.</summary>
     public ulong Hash(int i) => _hashes[i];
-
-    /// <summary>Word <paramref name="i"/>'s characters.</summary>
-    public ReadOnlySpan<char> Word(int i) => Text.AsSpan(_starts[i], _lengths[i]);
 
     /// <summary>Splits <paramref name="text"/> into words (reusing this object's buffers), hashing each as it goes.</summary>
     public DocumentWords Split(string text, CleaningLanguage language)
@@ -65,8 +59,11 @@ internal sealed class DocumentWords
         return this;
     }
 
-    private const ulong FnvOffset = 14695981039346656037UL;
-    private const ulong FnvPrime = 1099511628211UL;
+    /// <summary>64-bit FNV-1a's offset basis.</summary>
+    public const ulong FnvOffset = 14695981039346656037UL;
+
+    /// <summary>64-bit FNV-1a's prime.</summary>
+    public const ulong FnvPrime = 1099511628211UL;
 
     private void Add(int start, int length, ulong fnv)
     {

@@ -128,21 +128,13 @@ public sealed class MinHash
             bool han = _language == CleaningLanguage.Chinese && DocumentWords.IsHan(raw);
             if (char.IsLetterOrDigit(raw) && !han)
             {
-                if (!inWord) { hash = 14695981039346656037UL; inWord = true; }
-                hash = (hash ^ char.ToLowerInvariant(raw)) * 1099511628211UL;
+                if (!inWord) { hash = DocumentWords.FnvOffset; inWord = true; }
+                hash = (hash ^ char.ToLowerInvariant(raw)) * DocumentWords.FnvPrime;
                 continue;
             }
             if (inWord) { tokens.Add(DocumentWords.Mix(hash)); inWord = false; }
-            if (han) tokens.Add(DocumentWords.Mix((14695981039346656037UL ^ raw) * 1099511628211UL));
+            if (han) tokens.Add(DocumentWords.Mix((DocumentWords.FnvOffset ^ raw) * DocumentWords.FnvPrime));
         }
         if (inWord) tokens.Add(DocumentWords.Mix(hash));
-    }
-
-    /// <summary>The share of positions where two signatures agree: an unbiased estimate of the Jaccard similarity.</summary>
-    public static double Similarity(ReadOnlySpan<uint> a, ReadOnlySpan<uint> b)
-    {
-        int same = 0;
-        for (int i = 0; i < a.Length; i++) if (a[i] == b[i]) same++;
-        return same / (double)a.Length;
     }
 }
