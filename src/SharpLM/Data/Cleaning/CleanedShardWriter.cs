@@ -20,7 +20,7 @@ public enum CleanedFormat
 /// <c>part-00000.parquet</c> with one <c>text</c> column; a new shard past a size), which <c>data prepare</c>,
 /// <c>vocab train</c> and <c>pretrain --corpus</c> read back. Shards are written under temporary names and
 /// renamed only by <see cref="Commit"/>, after the whole corpus went through: a run that fails or is
-/// stopped leaves no shard behind.
+/// stopped leaves no shard behind, except those a checkpoint recorded (<see cref="Checkpointed"/>), kept for --resume.
 /// </summary>
 public sealed class CleanedShardWriter : IDisposable
 {
@@ -99,14 +99,14 @@ public sealed class CleanedShardWriter : IDisposable
     public void WriteLine(ReadOnlySpan<byte> line)
     {
         if (_format != CleanedFormat.JsonLines) throw new InvalidOperationException("WriteLine writes JSON Lines shards only.");
-        if (_file is null || _file.Position >= _shardBytes) Open();
+        if (_file is null || ShardFull) Open();
         _file!.Write(line);
     }
 
     private void WriteRowGroup()
     {
         if (_rows.Count == 0) return;
-        if (_file is null || _file.Position >= _shardBytes)
+        if (_file is null || ShardFull)
         {
             Open();
             _parquet = ParquetWriter.CreateAsync(new ParquetSchema(TextColumn), _file!, new ParquetOptions { CompressionMethod = CompressionMethod.Zstd, CompressionLevel = System.IO.Compression.CompressionLevel.Fastest })
@@ -184,8 +184,7 @@ public sealed class CleanedShardWriter : IDisposable
     /// <summary>Closes the last shard and gives every shard its final name.</summary>
     public void Commit()
     {
-        if (_format == CleanedFormat.Parquet) WriteRowGroup();
-        Close();
+        FinishShard();
         foreach (string name in _names) File.Move(Temporary(name), Path.Combine(_folder, name));
         _committed = true;
     }

@@ -64,10 +64,11 @@ public sealed class CorpusCleaner
         var exact = new HashSet<UInt128>();
         var index = _options.Deduplication == Deduplication.Near ? new LshIndex(_options.Permutations, _options.NearDuplicateThreshold, _options.Bands) : null;
         var keptSources = new List<(int File, long Position)>();
+        var sizes = files.Select(f => new FileInfo(f).Length).ToArray();
         string identity = System.Text.Json.JsonSerializer.Serialize(new
         {
             files = files.Select(Path.GetFullPath),
-            sizes = files.Select(f => new FileInfo(f).Length),
+            sizes,
             options = _options with { Threads = 0, CheckpointSeconds = 0 },
         });
         long skip = 0;
@@ -87,7 +88,6 @@ public sealed class CorpusCleaner
         }
         var fileNumbers = new Dictionary<string, int>();
         for (int i = 0; i < files.Count; i++) fileNumbers.TryAdd(files[i], i); // a file named twice is read twice
-        var sizes = files.Select(f => new FileInfo(f).Length).ToArray();
         long totalSize = Math.Max(1, sizes.Sum());
 
         using var writer = new CleanedShardWriter(output, _options.ShardBytes, _options.Format, finished);
