@@ -113,9 +113,11 @@ public static class HuggingFaceCheckpoint
         return Load(model, weights, directory);
     }
 
-    private static void CheckVocabulary(BertConfig config, string directory)
+    private static void CheckVocabulary(BertConfig config, string directory) => CheckVocabulary(config, Vocabulary.Load(directory), directory);
+
+    /// <summary>Refuses a folder whose vocab.txt (already loaded as <paramref name="vocabulary"/>) does not have config.json's vocab_size tokens.</summary>
+    internal static void CheckVocabulary(BertConfig config, Vocabulary vocabulary, string directory)
     {
-        var vocabulary = Vocabulary.Load(directory);
         if (vocabulary.Count != config.VocabSize)
             throw new InvalidInputException($"{directory}: vocab.txt has {vocabulary.Count} tokens but config.json says vocab_size {config.VocabSize}.");
     }

@@ -49,8 +49,7 @@ public sealed class OnnxRuntimeModel : IDisposable
         string directory = Path.GetDirectoryName(Path.GetFullPath(file))!;
         var config = BertConfig.Load(directory);
         var tokenizer = HuggingFaceCheckpoint.LoadTokenizer(directory);
-        if (tokenizer.Vocabulary.Count != config.VocabSize)
-            throw new InvalidInputException($"{directory}: vocab.txt has {tokenizer.Vocabulary.Count} tokens but config.json says vocab_size {config.VocabSize}.");
+        HuggingFaceCheckpoint.CheckVocabulary(config, tokenizer.Vocabulary, directory);
         using var options = new SessionOptions { GraphOptimizationLevel = optimization };
         if (threads is { } n) options.IntraOpNumThreads = n;
         InferenceSession session;
