@@ -1,4 +1,3 @@
-using System.IO.Compression;
 using System.Text;
 using System.Text.Json;
 using SharpLM.Data;
@@ -12,14 +11,9 @@ public class DataCleanCommandTests : IDisposable
 
     public void Dispose() => _temp.Dispose();
 
-    private static string JsonLines(IEnumerable<string> texts) => string.Concat(texts.Select(t => JsonSerializer.Serialize(new { text = t }) + "\n"));
+    private static string JsonLines(IEnumerable<string> texts) => CorpusCleanerTests.JsonLines(texts);
 
-    private static byte[] Zstd(string text)
-    {
-        using var output = new MemoryStream();
-        using (var z = new ZstdSharp.CompressionStream(output, leaveOpen: true)) z.Write(Encoding.UTF8.GetBytes(text));
-        return output.ToArray();
-    }
+    private static byte[] Zstd(string text) => SharpLM.Tests.Data.CorpusTextsTests.Compress(Encoding.UTF8.GetBytes(text), ".zst");
 
     /// <summary>
     /// A folder of 200 real pages in .jsonl.zst and as plain text, with an exact copy (other case and
@@ -108,9 +102,8 @@ public class DataCleanCommandTests : IDisposable
     public void A_truncated_gzip_file_fails_naming_it_and_leaves_no_output()
     {
         var (corpus, pages) = Corpus();
-        using var bytes = new MemoryStream();
-        using (var gz = new GZipStream(bytes, CompressionLevel.Fastest, leaveOpen: true)) gz.Write(Encoding.UTF8.GetBytes(JsonLines(pages)));
-        string cut = _temp.Write("corpus/c.jsonl.gz", bytes.ToArray()[..(int)(bytes.Length * 3 / 4)]);
+        byte[] gz = SharpLM.Tests.Data.CorpusTextsTests.Compress(Encoding.UTF8.GetBytes(JsonLines(pages)), ".gz");
+        string cut = _temp.Write("corpus/c.jsonl.gz", gz[..(gz.Length * 3 / 4)]);
         CliRun.Of("data", "clean", "--input", corpus, "--output", _temp.Of("clean")).AssertFailsNaming(cut, "truncated or corrupt");
         Assert.False(Directory.Exists(_temp.Of("clean")));
     }

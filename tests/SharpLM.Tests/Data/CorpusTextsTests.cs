@@ -139,7 +139,8 @@ public class CorpusTextsTests : IDisposable
             Assert.Equal(File.ReadAllBytes(_temp.Of("from-text", shard.File)), File.ReadAllBytes(_temp.Of("from-parquet", shard.File)));
     }
 
-    private static byte[] Compress(byte[] bytes, string extension)
+    /// <summary><paramref name="bytes"/> gzip-compressed for a name ending in .gz, else Zstandard-compressed.</summary>
+    internal static byte[] Compress(byte[] bytes, string extension)
     {
         using var output = new MemoryStream();
         using (Stream compressor = extension.EndsWith(".gz") ? new GZipStream(output, CompressionLevel.Fastest, leaveOpen: true) : new ZstdSharp.CompressionStream(output, leaveOpen: true))

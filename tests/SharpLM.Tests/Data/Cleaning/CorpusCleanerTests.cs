@@ -15,7 +15,8 @@ public class CorpusCleanerTests(ITestOutputHelper output) : IDisposable
     internal static List<string> Pages() => TestData.Lines(TestData.SotuPath)
         .SelectMany(SentenceSplitter.Split).Chunk(12).Select(s => string.Join(' ', s)).Where(p => p.Length > 600).ToList();
 
-    private static string JsonLines(IEnumerable<string> texts) => string.Concat(texts.Select(t => JsonSerializer.Serialize(new { text = t }) + "\n"));
+    /// <summary>One <c>{"text": ...}</c> line per text.</summary>
+    internal static string JsonLines(IEnumerable<string> texts) => string.Concat(texts.Select(t => JsonSerializer.Serialize(new { text = t }) + "\n"));
 
     [Fact]
     public void Chinese_near_duplicates_are_found_on_character_shingles()
