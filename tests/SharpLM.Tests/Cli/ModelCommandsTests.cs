@@ -79,6 +79,39 @@ public class ModelCommandsTests : IDisposable
     }
 
     [Fact]
+    public void Fill_mask_input_gives_one_line_per_text_as_each_text_alone_gives_it()
+    {
+        random.manual_seed(6);
+        var vocabulary = Vocabulary.Load(TestData.BertBaseUncasedVocab);
+        var config = BertConfig.Preset("tiny", vocabulary.Count) with { HiddenDropoutProb = 0, AttentionProbsDropoutProb = 0 };
+        string directory = _temp.Of("tiny-input");
+        using (var model = new BertForPreTraining(config)) HuggingFaceCheckpoint.Save(model, config, vocabulary, directory);
+        string[] texts = ["The [MASK] of the Union is [MASK].", "A much longer text, so that the first one is padded in the batch: the [MASK] is strong."];
+        string input = _temp.Write("masks.txt", string.Join("\n", texts) + "\n\n");
+
+        var batch = CliRun.Of("fill-mask", "--model", directory, "--top-k", "2", "--input", input);
+        Assert.Equal(0, batch.ExitCode);
+        var lines = batch.Output.Split('\n', StringSplitOptions.RemoveEmptyEntries).Select(l => JsonDocument.Parse(l).RootElement).ToList();
+        Assert.Equal(2, lines.Count);
+        for (int i = 0; i < texts.Length; i++)
+        {
+            var alone = CliRun.Of("fill-mask", "--model", directory, "--top-k", "2", texts[i]).Output
+                .Split('\n', StringSplitOptions.RemoveEmptyEntries).Select(l => JsonDocument.Parse(l).RootElement).ToList();
+            var masks = lines[i].EnumerateArray().ToList();
+            Assert.Equal(alone.Count, masks.Count);
+            foreach (var (mine, single) in masks.Zip(alone))
+            {
+                Assert.Equal(single.GetProperty("position").GetInt32(), mine.GetProperty("position").GetInt32());
+                var a = single.GetProperty("predictions").EnumerateArray().ToList();
+                var b = mine.GetProperty("predictions").EnumerateArray().ToList();
+                Assert.Equal(a.Select(p => p.GetProperty("token").GetInt64()), b.Select(p => p.GetProperty("token").GetInt64()));
+                Assert.Equal(a.Select(p => p.GetProperty("sequence").GetString()), b.Select(p => p.GetProperty("sequence").GetString()));
+                Assert.All(a.Zip(b), p => Assert.Equal(p.First.GetProperty("score").GetDouble(), p.Second.GetProperty("score").GetDouble(), 5));
+            }
+        }
+    }
+
+    [Fact]
     public void Fill_mask_refuses_a_model_without_a_masked_LM_head_and_a_text_without_MASK()
     {
         CliRun.Of("fill-mask", "--model", MiniLmOnnx.ModelDirectory, "The [MASK] is strong.")
