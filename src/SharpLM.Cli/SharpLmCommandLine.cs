@@ -35,6 +35,7 @@ public static class SharpLmCommandLine
             PredictCommand.Create(context),
             EvaluateCommand.Create(context),
             ExportCommand.Create(context),
+            ServeCommand.Create(context),
         };
         var parse = root.Parse(args);
         if (parse.Errors.Count > 0)

@@ -85,20 +85,34 @@ public sealed class TextClassifier : IDisposable
     }
 
     /// <summary>The most probable label of every example, with its softmax probability.</summary>
-    public List<PredictedLabel> Predict(IReadOnlyList<ClassificationExample> examples, int batchSize = 32)
+    public List<PredictedLabel> Predict(IReadOnlyList<ClassificationExample> examples, int batchSize = 32) =>
+        Probabilities(examples, batchSize).Select(p =>
+        {
+            int best = 0;
+            for (int i = 1; i < p.Length; i++) if (p[i] > p[best]) best = i;
+            return new PredictedLabel(Config.Labels[best], p[best]);
+        }).ToList();
+
+    /// <summary>Every label of every example with its softmax probability, most probable first (Hugging Face's top_k=None).</summary>
+    public List<List<PredictedLabel>> PredictAll(IReadOnlyList<ClassificationExample> examples, int batchSize = 32) =>
+        Probabilities(examples, batchSize)
+            .Select(p => p.Select((score, id) => new PredictedLabel(Config.Labels[id], score)).OrderByDescending(l => l.Score).ToList())
+            .ToList();
+
+    private List<float[]> Probabilities(IReadOnlyList<ClassificationExample> examples, int batchSize)
     {
-        var predictions = new List<PredictedLabel>(examples.Count);
+        var probabilities = new List<float[]>(examples.Count);
         using var _ = no_grad();
         for (int from = 0; from < examples.Count; from += batchSize)
         {
             using var scope = NewDisposeScope();
             var (logits, _) = Logits(examples.Skip(from).Take(batchSize).ToList());
-            var (best, index) = logits.softmax(-1).max(-1);
-            float[] scores = best.data<float>().ToArray();
-            long[] ids = index.data<long>().ToArray();
-            for (int i = 0; i < ids.Length; i++) predictions.Add(new PredictedLabel(Config.Labels[(int)ids[i]], scores[i]));
+            var softmax = logits.softmax(-1);
+            float[] flat = softmax.data<float>().ToArray();
+            int labels = (int)softmax.shape[1];
+            for (int b = 0; b < flat.Length / labels; b++) probabilities.Add(flat[(b * labels)..((b + 1) * labels)]);
         }
-        return predictions;
+        return probabilities;
     }
 
     /// <summary>Accuracy and macro-F1 on labelled examples.</summary>
