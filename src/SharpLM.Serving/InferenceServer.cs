@@ -59,6 +59,8 @@ public sealed class InferenceServer : IAsyncDisposable
             var builder = WebApplication.CreateSlimBuilder();
             builder.Logging.ClearProviders();
             builder.Logging.AddSimpleConsole(o => o.SingleLine = true).SetMinimumLevel(LogLevel.Warning);
+            // A port already taken is reported by serve as one line; the host would also log it with a stack trace.
+            builder.Logging.AddFilter("Microsoft.Extensions.Hosting.Internal.Host", LogLevel.None);
             builder.Services.Configure<HostOptions>(o => o.ShutdownTimeout = options.ShutdownTimeout);
             builder.Services.AddOpenApi(o => o.AddDocumentTransformer((document, _, _) =>
             {
