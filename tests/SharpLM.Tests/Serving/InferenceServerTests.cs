@@ -83,6 +83,7 @@ public class InferenceServerTests(ServedModelFolders models) : IClassFixture<Ser
             var expected = tagger.PredictText(text);
             var (status, body, _) = await Post("/ner", Body(new { inputs = text, model = "ner" }));
             Assert.Equal(HttpStatusCode.OK, status);
+            Assert.NotEmpty(expected);
             Assert.Equal(expected.Count, body.GetArrayLength());
             Assert.Equal(expected.Select(e => (e.EntityGroup, e.Start, e.End, e.Word)),
                 body.EnumerateArray().Select(e => (e.GetProperty("entity_group").GetString()!, e.GetProperty("start").GetInt32(), e.GetProperty("end").GetInt32(), e.GetProperty("word").GetString()!)));
