@@ -129,17 +129,26 @@ public sealed class TextEmbedder : IDisposable
         }
     }
 
+    // One masked sum over the whole batch rather than a few small tensor calls per text: under a server's load the
+    // per-call overhead of TorchSharp adds up.
     private static float[][] Pool(Tensor hidden, List<EncodedText> encodings, EmbeddingPooling pooling, bool normalize)
     {
-        var vectors = new float[encodings.Count][];
-        for (int b = 0; b < encodings.Count; b++)
+        Tensor vectors;
+        if (pooling == EmbeddingPooling.Cls) vectors = hidden.select(1, 0);
+        else
         {
-            var vector = pooling == EmbeddingPooling.Cls ? hidden[b, 0] : hidden[b].narrow(0, 0, encodings[b].Length).mean([0]);
-            // sentence-transformers' Normalize: x / max(||x||, 1e-12).
-            if (normalize) vector = vector / vector.norm().clamp_min(1e-12);
-            vectors[b] = vector.data<float>().ToArray();
+            long length = hidden.shape[1];
+            var lengths = encodings.Select(e => (long)e.Length).ToArray();
+            using var counts = tensor(lengths, dtype: hidden.dtype).unsqueeze(1);
+            using var positions = arange(length).unsqueeze(0);
+            using var mask = positions.lt(tensor(lengths).unsqueeze(1)).unsqueeze(2).to(hidden.dtype);
+            vectors = (hidden * mask).sum(1) / counts;
         }
-        return vectors;
+        // sentence-transformers' Normalize: x / max(||x||, 1e-12).
+        if (normalize) vectors = vectors / vectors.norm(1, keepdim: true).clamp_min(1e-12);
+        float[] flat = vectors.contiguous().data<float>().ToArray();
+        int width = (int)vectors.shape[1];
+        return Enumerable.Range(0, encodings.Count).Select(b => flat[(b * width)..((b + 1) * width)]).ToArray();
     }
 
     /// <inheritdoc/>
