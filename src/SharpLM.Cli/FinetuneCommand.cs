@@ -33,8 +33,9 @@ public static class FinetuneCommand
         public readonly Option<int> Seed = new("--seed") { DefaultValueFactory = _ => Defaults.Seed, Description = "Seed of the head's initialisation, the shuffles and dropout." };
         public readonly Option<int> EvalEvery = new("--eval-every") { Description = "Also evaluate every N steps (default: at epoch ends only)." };
         public readonly Option<int> Patience = new("--patience") { Description = "Early stopping: stop after N evaluations without improvement (default: never)." };
+        public readonly Option<string?> TensorBoard = TensorBoardLog.Option();
 
-        public IEnumerable<Option> All => [Model, Train, Dev, Output, Overwrite, Epochs, LearningRate, BatchSize, Warmup, WeightDecay, Seed, EvalEvery, Patience];
+        public IEnumerable<Option> All => [Model, Train, Dev, Output, Overwrite, Epochs, LearningRate, BatchSize, Warmup, WeightDecay, Seed, EvalEvery, Patience, TensorBoard];
 
         public FineTuningOptions Options(ParseResult parse) => new FineTuningOptions
         {
@@ -87,7 +88,7 @@ public static class FinetuneCommand
             context.Error.WriteLine($"classify: {train.Count} training examples, {classifier.Config.Labels.Count} labels ({string.Join(", ", classifier.Config.Labels)}){(dev is null ? "" : $", {dev.Count} dev examples")}");
             var trainer = new FineTuningTrainer<ClassificationExample>(classifier.Model, train, classifier.Loss,
                 dev is null ? null : () => Metrics(classifier.Evaluate(dev)), "accuracy", () => classifier.Save(output), options);
-            return Task.FromResult(Run(context, trainer, output, cancellation));
+            return Task.FromResult(Run(context, trainer, output, parse.GetValue(common.TensorBoard), cancellation));
         });
         return command;
     }
@@ -115,7 +116,7 @@ public static class FinetuneCommand
             context.Error.WriteLine($"ner: {train.Count} training sentences ({chunks.Count} chunks), {tags.Count} tags, {new TagScheme(tags).Name} scheme, {(tagger.Model.Crf is null ? "argmax" : "CRF")} decoding{(dev is null ? "" : $", {dev.Count} dev sentences")}");
             var trainer = new FineTuningTrainer<TaggedChunk>(tagger.Model, chunks, tagger.Loss,
                 dev is null ? null : () => Metrics(tagger.Evaluate(dev)), "f1", () => tagger.Save(output), options);
-            return Task.FromResult(Run(context, trainer, output, cancellation));
+            return Task.FromResult(Run(context, trainer, output, parse.GetValue(common.TensorBoard), cancellation));
         });
         return command;
     }
@@ -144,7 +145,7 @@ public static class FinetuneCommand
             // nothing); the best F1 over thresholds, as the SQuAD 2.0 script reports it, does not.
             var trainer = new FineTuningTrainer<QuestionWindow>(answerer.Model, windows, answerer.Loss,
                 dev is null ? null : () => Metrics(answerer.Evaluate(dev, search)), search.AllowNoAnswer ? "best_f1" : "f1", () => answerer.Save(output), options);
-            return Task.FromResult(Run(context, trainer, output, cancellation));
+            return Task.FromResult(Run(context, trainer, output, parse.GetValue(common.TensorBoard), cancellation));
         });
         return command;
     }
@@ -153,8 +154,9 @@ public static class FinetuneCommand
     internal static Dictionary<string, double> Metrics(object metrics) =>
         JsonSerializer.Deserialize<Dictionary<string, double>>(JsonSerializer.Serialize(metrics, Json))!;
 
-    private static int Run<T>(CommandContext context, FineTuningTrainer<T> trainer, string output, CancellationToken cancellation)
+    private static int Run<T>(CommandContext context, FineTuningTrainer<T> trainer, string output, string? tensorboard, CancellationToken cancellation)
     {
+        if (tensorboard is not null) trainer.Logged += new TensorBoardLog(tensorboard).Write;
         string metricsPath = Path.Combine(output, "metrics.jsonl");
         // A fine-tuning run starts its log afresh (there is no resume to continue one).
         using (var log = new StreamWriter(metricsPath, append: false) { AutoFlush = true })

@@ -46,6 +46,7 @@ public static class PretrainCommand
         var keep = new Option<int>("--keep-checkpoints") { DefaultValueFactory = _ => d.KeepCheckpoints, Description = "Checkpoints kept on disk, newest first (0: all)." };
         var dryRun = new Option<bool>("--dry-run") { Description = "Build the model, time a few steps on the data, print the estimated cost of the run, and stop (nothing is trained or saved)." };
         var threads = new Option<int>("--threads") { DefaultValueFactory = _ => Environment.ProcessorCount, Description = "CPU threads for tensor work (default: the core count)." };
+        var tensorboard = TensorBoardLog.Option();
         var noGrouping = new Option<bool>("--no-group-by-length") { Description = "Batch examples in plain shuffled order instead of grouping similar lengths (less padding)." };
         var beta2 = new Option<double>("--adam-beta2") { Description = "AdamW's second-moment decay (default: the recipe's)." };
         var epsilon = new Option<double>("--adam-epsilon") { Description = "AdamW's epsilon (default: the recipe's)." };
@@ -56,7 +57,7 @@ public static class PretrainCommand
         var skipNonFinite = new Option<bool>("--skip-nonfinite") { Description = "Skip the update of a step whose loss or gradient is NaN or infinite (counted in metrics) instead of stopping." };
         var command = new Command("pretrain", "Pretrain a BERT (masked LM, and next-sentence prediction on sentence-pair data) or an ELECTRA; no arguments: a tiny model on the embedded English corpus for 3 minutes.")
         {
-            config, recipe, objectiveName, precision, preset, data, corpus, textField, vocab, output, batchSize, gradAccum, lr, weightDecay, warmup, schedule, maxSteps, maxTime, evalEvery, saveEvery, seed, dynamic, resume, logEvery, keep, skipNonFinite, dryRun, threads, noGrouping, beta2, epsilon, clip, positions,
+            config, recipe, objectiveName, precision, preset, data, corpus, textField, vocab, output, batchSize, gradAccum, lr, weightDecay, warmup, schedule, maxSteps, maxTime, evalEvery, saveEvery, seed, dynamic, resume, logEvery, keep, skipNonFinite, dryRun, threads, noGrouping, beta2, epsilon, clip, positions, tensorboard,
         };
         command.SetAction((parse, cancellation) =>
         {
@@ -158,6 +159,11 @@ public static class PretrainCommand
             using (var log = new TrainingLog(metricsPath, context.Error))
             {
                 trainer.Logged += log.Write;
+                if (parse.GetValue(tensorboard) is { } events)
+                {
+                    var board = new TensorBoardLog(events);
+                    trainer.Logged += board.Write;
+                }
                 metrics = TerminalProgress.IsAvailable(context)
                     ? TerminalProgress.Run(trainer, options, cancellation)
                     : trainer.Run(cancellation);
