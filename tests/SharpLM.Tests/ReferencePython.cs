@@ -12,7 +12,7 @@ internal static class ReferencePython
     public static void Run(string script, params string[] args)
     {
         string path = Path.Combine(AppContext.BaseDirectory, "reference", script);
-        Assert.True(File.Exists(Python), $"{Python} not found: the reference tests need Debian's python3 with python3-torch (.ci/run installs it)");
+        Assert.True(File.Exists(Python), $"{Python} not found: the reference tests need Debian's python3 with python3-torch (tests/run.sh installs it)");
         var start = new ProcessStartInfo(Python) { RedirectStandardError = true, RedirectStandardOutput = true };
         start.ArgumentList.Add(path);
         foreach (string arg in args) start.ArgumentList.Add(arg);
