@@ -55,7 +55,7 @@ public sealed class InferenceServer : IAsyncDisposable
         try
         {
             foreach (var (name, directory) in options.Models)
-                models.Add(ServedModel.Load(name, directory, options.Engine, options.MaxBatchTokens, options.BatchWindow));
+                models.Add(ServedModel.Load(name, directory, options.Engine, options.MaxBatchTokens, options.BatchWindow, options.ComputeType));
             var builder = WebApplication.CreateSlimBuilder();
             builder.Logging.ClearProviders();
             builder.Logging.AddSimpleConsole(o => o.SingleLine = true).SetMinimumLevel(LogLevel.Warning);

@@ -7,6 +7,7 @@ using SharpLM.Tasks.FillMask;
 using SharpLM.Tasks.QuestionAnswering;
 using SharpLM.Tasks.TokenClassification;
 using SharpLM.Text;
+using static TorchSharp.torch;
 
 namespace SharpLM.Serving;
 
@@ -28,7 +29,7 @@ public sealed class ServedModel : IDisposable
     private readonly BatchOperation<string, List<PredictedEntity>>? _ner;
     private readonly BatchOperation<SquadQuestion, PredictedAnswer>? _qa;
 
-    private ServedModel(string name, string directory, InferenceEngine engine, TextEmbedder embedder, ModelTask task, int maxBatchTokens, TimeSpan window)
+    private ServedModel(string name, string directory, InferenceEngine engine, TextEmbedder embedder, ModelTask task, int maxBatchTokens, TimeSpan window, ScalarType? computeType)
     {
         Name = name;
         Directory = directory;
@@ -64,7 +65,28 @@ public sealed class ServedModel : IDisposable
             _embedder.Dispose();
             throw;
         }
+        if (computeType is not null)
+        {
+            _embedder.ComputeType = computeType;
+            if (_filler is not null) _filler.ComputeType = computeType;
+            foreach (var module in new nn.Module?[] { _classifier?.Model, _tagger?.Model, _answerer?.Model })
+                if (module is not null) MixedPrecision.Apply(module, computeType);
+        }
+        ComputeType = computeType;
+        Warm(maxBatchTokens);
         _batcher = new DynamicBatcher(name, maxBatchTokens, window);
+    }
+
+    // The first calls at a new batch shape are several times slower (libtorch's allocator and kernels settle), so the
+    // encoder runs a few batches of the shapes load brings before the server takes requests, as text-embeddings-inference warms up.
+    private void Warm(int maxBatchTokens)
+    {
+        foreach (var (count, words) in new[] { (1, 8), (8, 24), (32, 48) })
+        {
+            if (count * (words + 2) > maxBatchTokens || words + 2 > _embedder.MaxLength) continue;
+            var texts = Enumerable.Repeat(string.Join(' ', Enumerable.Repeat("the", words)), count).ToList();
+            _embedder.Embed(texts, EmbeddingPooling.Mean, normalize: true, batchSize: count);
+        }
     }
 
     /// <summary>The name requests use (<c>"model": NAME</c>).</summary>
@@ -88,11 +110,22 @@ public sealed class ServedModel : IDisposable
 
     /// <summary>Loads <paramref name="directory"/> for serving under <paramref name="name"/>.</summary>
     /// <exception cref="InvalidInputException">The folder is not a model SharpLM can load.</exception>
-    public static ServedModel Load(string name, string directory, InferenceEngine engine, int maxBatchTokens, TimeSpan window)
+    /// <param name="name">The name requests use.</param>
+    /// <param name="directory">The model folder (or, for ONNX Runtime, its exported folder).</param>
+    /// <param name="engine">TorchSharp or ONNX Runtime.</param>
+    /// <param name="maxBatchTokens">Cap on one model call's padded positions.</param>
+    /// <param name="window">How long a batch that is not full waits for more texts.</param>
+    /// <param name="computeType">bfloat16 runs the matrix products in bfloat16 (TorchSharp only); null keeps float32.</param>
+    public static ServedModel Load(string name, string directory, InferenceEngine engine, int maxBatchTokens, TimeSpan window, ScalarType? computeType = null)
     {
+        if (computeType is not null && engine == InferenceEngine.Onnx)
+            throw new InvalidInputException("serve: --precision bf16 is for the torch engine; for speed on ONNX Runtime, export with --quantize int8.");
         var embedder = TextEmbedder.Load(directory, engine);
-        return new ServedModel(name, directory, engine, embedder, ModelTasks.Of(embedder.Config), maxBatchTokens, window);
+        return new ServedModel(name, directory, engine, embedder, ModelTasks.Of(embedder.Config), maxBatchTokens, window, computeType);
     }
+
+    /// <summary>The dtype of the matrix products: null for float32, or bfloat16.</summary>
+    public ScalarType? ComputeType { get; }
 
     /// <summary>Pooled (and optionally normalised) embeddings, one per text.</summary>
     public Task<float[][]> EmbedAsync(IReadOnlyList<string> texts, EmbeddingPooling pooling, bool normalize, bool truncate)

@@ -13,6 +13,8 @@ public sealed record ServerOptions
     public int Port { get; init; } = 8080;
     /// <summary>TorchSharp on model folders, or ONNX Runtime on exported folders.</summary>
     public InferenceEngine Engine { get; init; } = InferenceEngine.Torch;
+    /// <summary>The dtype of the torch engine's matrix products: null for float32, or bfloat16 (faster on CPUs with AVX-512 BF16).</summary>
+    public TorchSharp.torch.ScalarType? ComputeType { get; init; }
     /// <summary>Cap on one model call's padded positions (texts × longest text).</summary>
     public int MaxBatchTokens { get; init; } = 4096;
     /// <summary>Inference requests in progress at once; more are answered 429 with Retry-After.</summary>

@@ -12,7 +12,7 @@ namespace SharpLM.Tasks.Embeddings;
 /// TorchSharp or, for an exported folder, by ONNX Runtime. Calls are serialised: one instance may be shared
 /// between threads.
 /// </summary>
-public sealed class TextEmbedder : IDisposable
+public sealed class TextEmbedder : IDisposable, IMixedPrecision
 {
     private readonly BertModel? _model;
     private readonly OnnxRuntimeModel? _onnx;
@@ -27,6 +27,22 @@ public sealed class TextEmbedder : IDisposable
         Directory = directory;
         LoadReport = report;
     }
+
+    /// <summary>
+    /// The dtype the model's matrix products run in: null (float32, the default) or bfloat16, about 1.3x (one text) to
+    /// 1.7x (batches) the speed on CPUs with AVX-512 BF16 (see <see cref="MixedPrecision"/>). TorchSharp only.
+    /// </summary>
+    public ScalarType? ComputeType
+    {
+        get => _computeType;
+        set
+        {
+            if (_model is null) throw new InvalidOperationException("a model run by ONNX Runtime has no compute type to set; export it with --quantize int8 for speed.");
+            lock (_lock) MixedPrecision.Apply(_model, value);
+            _computeType = value;
+        }
+    }
+    private ScalarType? _computeType;
 
     /// <summary>The model's config.</summary>
     public BertConfig Config { get; }

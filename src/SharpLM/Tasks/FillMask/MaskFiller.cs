@@ -24,7 +24,7 @@ public sealed record MaskPrediction(int Mask, int Position, IReadOnlyList<Filled
 /// Fill-mask with a masked language model: a BERT with its pretraining heads, a BertForMaskedLM, an ELECTRA generator,
 /// or their ONNX exports. Calls are serialised: one instance may be shared between threads.
 /// </summary>
-public sealed class MaskFiller : IDisposable
+public sealed class MaskFiller : IDisposable, IMixedPrecision
 {
     private readonly nn.Module? _module;
     private readonly IMaskedLanguageModel? _model;
@@ -42,6 +42,22 @@ public sealed class MaskFiller : IDisposable
         Tokenizer = tokenizer;
         LoadReport = report;
     }
+
+    /// <summary>
+    /// The dtype the model's matrix products run in: null (float32, the default) or bfloat16, about 1.3x (one text) to
+    /// 1.7x (batches) the speed on CPUs with AVX-512 BF16 (see <see cref="MixedPrecision"/>). TorchSharp only.
+    /// </summary>
+    public ScalarType? ComputeType
+    {
+        get => _computeType;
+        set
+        {
+            if (_module is null) throw new InvalidOperationException("a model run by ONNX Runtime has no compute type to set; export it with --quantize int8 for speed.");
+            lock (_lock) MixedPrecision.Apply(_module, value);
+            _computeType = value;
+        }
+    }
+    private ScalarType? _computeType;
 
     /// <summary>The model's config.</summary>
     public BertConfig Config { get; }
