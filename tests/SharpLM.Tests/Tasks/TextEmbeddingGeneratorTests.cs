@@ -74,6 +74,23 @@ public class TextEmbeddingGeneratorTests
     }
 
     [Fact]
+    public void Bfloat16_products_keep_the_embeddings_within_a_cosine_of_0_9995()
+    {
+        using var embedder = TextEmbedder.Load(MiniLmOnnx.ModelDirectory);
+        string[] texts = [.. Documents, .. Queries.Select(q => q.Query)];
+        var full = embedder.Embed(texts, EmbeddingPooling.Mean, normalize: true);
+        embedder.ComputeType = TorchSharp.torch.ScalarType.BFloat16;
+        var reduced = embedder.Embed(texts, EmbeddingPooling.Mean, normalize: true);
+        for (int i = 0; i < texts.Length; i++)
+        {
+            float cosine = Dot(full[i], reduced[i]);
+            Assert.True(cosine >= 0.9995f, $"'{texts[i]}': cosine {cosine}");
+        }
+        // The compute type was applied: the vectors moved.
+        Assert.Contains(Enumerable.Range(0, texts.Length), i => !full[i].SequenceEqual(reduced[i]));
+    }
+
+    [Fact]
     public async Task Asking_for_another_length_is_refused()
     {
         using var generator = TextEmbeddingGenerator.Load(MiniLmOnnx.ModelDirectory);
