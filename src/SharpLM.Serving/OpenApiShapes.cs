@@ -18,7 +18,7 @@ public sealed record QaAnswer(string Answer, double Score, int Start, int End);
 /// <summary>Every error: a message naming the problem, and its kind.</summary>
 public sealed record ErrorBody(string Error, string ErrorType);
 /// <summary>One served model, as GET /info lists it.</summary>
-public sealed record ModelInfo(string Name, string Task, string[] Endpoints, string? Architecture, string Engine, IReadOnlyList<string> Labels, int MaxLength, int Dimensions, string Directory, BatchInfo Batches);
+public sealed record ModelInfo(string Name, string Task, string[] Endpoints, string? Architecture, string Engine, string? Precision, IReadOnlyList<string> Labels, int MaxLength, int Dimensions, string Directory, BatchInfo Batches);
 /// <summary>What the model's batcher has done since the server started: model calls, texts, and padded positions computed.</summary>
 public sealed record BatchInfo(long Calls, long Texts, long PaddedPositions);
 /// <summary>GET /info.</summary>

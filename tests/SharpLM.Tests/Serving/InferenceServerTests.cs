@@ -185,6 +185,7 @@ public class InferenceServerTests(ServedModelFolders models) : IClassFixture<Ser
         Assert.Equal("fill-mask", served["mlm"].GetProperty("task").GetString());
         Assert.Equal("embed", served["minilm"].GetProperty("task").GetString());
         Assert.Equal(384, served["minilm"].GetProperty("dimensions").GetInt32());
+        Assert.Equal("fp32", served["minilm"].GetProperty("precision").GetString());
         Assert.Equal(["negative", "positive"], served["classify"].GetProperty("labels").EnumerateArray().Select(l => l.GetString()));
         Assert.Equal(64, served["qa"].GetProperty("max_length").GetInt32());
         var openApi = JsonDocument.Parse(await models.Client.GetStringAsync("/openapi/v1.json")).RootElement;
