@@ -197,6 +197,32 @@ public class InferenceServerTests(ServedModelFolders models) : IClassFixture<Ser
     }
 
     [Fact]
+    public async Task An_exported_folder_on_ONNX_Runtime_answers_as_the_torch_engine_does()
+    {
+        string exported = Path.Combine(Path.GetDirectoryName(models.MaskedLm)!, "mlm-onnx");
+        SharpLM.Interop.Onnx.OnnxExport.Export(models.MaskedLm, Path.Combine(exported, "model.onnx"));
+        await using var server = await InferenceServer.StartAsync(new ServerOptions
+        {
+            Models = [("onnx", exported)], Port = 0, Engine = SharpLM.Interop.Onnx.InferenceEngine.Onnx,
+        });
+        using var client = new HttpClient { BaseAddress = new Uri(server.Address) };
+        Assert.Equal(ModelTask.FillMask, server.Models[0].Task);
+        foreach (var (path, body) in new[] { ("/embed", Body(new { inputs = new[] { "The state of our Union.", "A second text." } })), ("/fill-mask", Body(new { inputs = "The [MASK] of the Union.", top_k = 3 })) })
+        {
+            var toTorch = System.Text.Json.Nodes.JsonNode.Parse(body)!.AsObject();
+            toTorch["model"] = "mlm"; // the same folder on the shared torch server
+            var torch = JsonDocument.Parse(await (await models.Client.PostAsync(path, new StringContent(toTorch.ToJsonString(), Encoding.UTF8, "application/json"))).Content.ReadAsStringAsync()).RootElement;
+            var onnx = JsonDocument.Parse(await (await client.PostAsync(path, new StringContent(body, Encoding.UTF8, "application/json"))).Content.ReadAsStringAsync()).RootElement;
+            if (path == "/embed")
+                for (int t = 0; t < 2; t++)
+                    Assert.All(torch[t].EnumerateArray().Zip(onnx[t].EnumerateArray()), p => Assert.True(Math.Abs(p.First.GetSingle() - p.Second.GetSingle()) <= 1e-4));
+            else
+                Assert.Equal(torch[0].GetProperty("predictions").EnumerateArray().Select(p => p.GetProperty("token_str").GetString()),
+                    onnx[0].GetProperty("predictions").EnumerateArray().Select(p => p.GetProperty("token_str").GetString()));
+        }
+    }
+
+    [Fact]
     public async Task Over_capacity_requests_get_429_with_Retry_After_and_the_others_complete()
     {
         // One request in progress at a time, held in the batcher's window, so that the second arrives while the first is in progress.
