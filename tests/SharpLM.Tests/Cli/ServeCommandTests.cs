@@ -33,8 +33,8 @@ public class ServeCommandTests : IDisposable
         Assert.Contains("serving 'sharplm-all-MiniLM-L6-v2", seen.ToString());
 
         using var client = new HttpClient { BaseAddress = new Uri(address!), Timeout = TimeSpan.FromMinutes(1) };
-        // 128 longer texts: a request that is still being computed when the signal arrives.
-        var texts = Enumerable.Range(0, 128).Select(i => $"Sentence {i}: " + string.Join(' ', Enumerable.Repeat("the state of the union and the economy", 8))).ToArray();
+        // 128 texts of about 220 tokens: a request that is still being computed when the signal arrives (seconds of work here).
+        var texts = Enumerable.Range(0, 128).Select(i => $"Sentence {i}: " + string.Join(' ', Enumerable.Repeat("the state of the union and the economy", 30))).ToArray();
         var request = client.PostAsync("/embed", new StringContent(JsonSerializer.Serialize(new { inputs = texts }), Encoding.UTF8, "application/json"));
         await Task.Delay(300);
         Assert.False(request.IsCompleted, "the request finished before the signal; make it longer");
