@@ -8,8 +8,8 @@ namespace SharpLM.Cli;
 /// <summary><c>sharplm fill-mask</c>: the most likely tokens for each [MASK] in a text.</summary>
 public static class FillMaskCommand
 {
-    /// <summary>The JSON shape fill-mask prints and the server returns: Hugging Face's field names (token_str, ...).</summary>
-    internal static readonly JsonSerializerOptions Json = new() { PropertyNamingPolicy = JsonNamingPolicy.SnakeCaseLower, Encoder = System.Text.Encodings.Web.JavaScriptEncoder.UnsafeRelaxedJsonEscaping };
+    // Hugging Face's field names (token_str, ...), as the server writes them too.
+    private static readonly JsonSerializerOptions Json = new() { PropertyNamingPolicy = JsonNamingPolicy.SnakeCaseLower, Encoder = System.Text.Encodings.Web.JavaScriptEncoder.UnsafeRelaxedJsonEscaping };
 
     /// <summary>Creates the verb.</summary>
     public static Command Create(CommandContext context)

@@ -77,7 +77,7 @@ public sealed class ServedModel : IDisposable
         _batcher = new DynamicBatcher(name, maxBatchTokens, window);
     }
 
-    // The first calls at a new batch shape are several times slower (libtorch's allocator and kernels settle), so the
+    // The first calls at a new batch shape are slower (libtorch's allocator and kernels settle), so the
     // encoder runs a few batches of the shapes load brings before the server takes requests, as text-embeddings-inference warms up.
     private void Warm(int maxBatchTokens)
     {
