@@ -29,6 +29,17 @@ public static class MixedPrecision
     }
 
     /// <summary>
+    /// Sets the compute dtype of an inference pipeline's model while no call runs (under <paramref name="gate"/>, the
+    /// lock its calls take), and returns it; a pipeline run by ONNX Runtime (<paramref name="root"/> null) has none.
+    /// </summary>
+    internal static ScalarType? SetForInference(nn.Module? root, Lock gate, ScalarType? computeType)
+    {
+        if (root is null) throw new InvalidOperationException("a model run by ONNX Runtime has no compute type to set; export it with --quantize int8 for speed.");
+        lock (gate) Apply(root, computeType);
+        return computeType;
+    }
+
+    /// <summary>
     /// The compute dtype named by --precision: fp32 (null), bf16, or auto: bf16 where the CPU multiplies
     /// bfloat16 in hardware (AVX-512 BF16 or AMX), fp32 elsewhere, where bfloat16 products are emulated and slower.
     /// </summary>

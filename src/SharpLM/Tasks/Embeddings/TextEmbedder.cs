@@ -35,12 +35,7 @@ public sealed class TextEmbedder : IDisposable, IMixedPrecision
     public ScalarType? ComputeType
     {
         get => _computeType;
-        set
-        {
-            if (_model is null) throw new InvalidOperationException("a model run by ONNX Runtime has no compute type to set; export it with --quantize int8 for speed.");
-            lock (_lock) MixedPrecision.Apply(_model, value);
-            _computeType = value;
-        }
+        set => _computeType = MixedPrecision.SetForInference(_model, _lock, value);
     }
     private ScalarType? _computeType;
 

@@ -50,12 +50,7 @@ public sealed class MaskFiller : IDisposable, IMixedPrecision
     public ScalarType? ComputeType
     {
         get => _computeType;
-        set
-        {
-            if (_module is null) throw new InvalidOperationException("a model run by ONNX Runtime has no compute type to set; export it with --quantize int8 for speed.");
-            lock (_lock) MixedPrecision.Apply(_module, value);
-            _computeType = value;
-        }
+        set => _computeType = MixedPrecision.SetForInference(_module, _lock, value);
     }
     private ScalarType? _computeType;
 
