@@ -8,9 +8,6 @@ namespace SharpLM.Cli;
 /// <summary><c>sharplm fill-mask</c>: the most likely tokens for each [MASK] in a text.</summary>
 public static class FillMaskCommand
 {
-    // Hugging Face's field names (token_str, ...), as the server writes them too.
-    private static readonly JsonSerializerOptions Json = new() { PropertyNamingPolicy = JsonNamingPolicy.SnakeCaseLower, Encoder = System.Text.Encodings.Web.JavaScriptEncoder.UnsafeRelaxedJsonEscaping };
-
     /// <summary>Creates the verb.</summary>
     public static Command Create(CommandContext context)
     {
@@ -34,9 +31,9 @@ public static class FillMaskCommand
             if (filler.LoadReport is { } report) CheckpointReportLine.Write(context, directory, report);
             var results = filler.Fill(texts, parse.GetValue(topK));
             if (file is null)
-                foreach (var mask in results[0]) context.Output.WriteLine(JsonSerializer.Serialize(mask, Json));
+                foreach (var mask in results[0]) context.Output.WriteLine(JsonSerializer.Serialize(mask, PredictCommand.Json));
             else
-                foreach (var masks in results) context.Output.WriteLine(JsonSerializer.Serialize(masks, Json));
+                foreach (var masks in results) context.Output.WriteLine(JsonSerializer.Serialize(masks, PredictCommand.Json));
             return 0;
         });
         return command;

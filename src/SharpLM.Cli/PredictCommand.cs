@@ -15,7 +15,8 @@ namespace SharpLM.Cli;
 /// </summary>
 public static class PredictCommand
 {
-    private static readonly JsonSerializerOptions Json = new() { PropertyNamingPolicy = JsonNamingPolicy.SnakeCaseLower, Encoder = System.Text.Encodings.Web.JavaScriptEncoder.UnsafeRelaxedJsonEscaping };
+    /// <summary>How the pipelines' results are printed (predict, fill-mask): Hugging Face's snake_case fields, text unescaped.</summary>
+    internal static readonly JsonSerializerOptions Json = new() { PropertyNamingPolicy = JsonNamingPolicy.SnakeCaseLower, Encoder = System.Text.Encodings.Web.JavaScriptEncoder.UnsafeRelaxedJsonEscaping };
 
     /// <summary>Creates the verb.</summary>
     public static Command Create(CommandContext context) => new("predict", "Run a fine-tuned model: classify, ner or qa.")

@@ -12,7 +12,6 @@ namespace SharpLM.Cli;
 /// </summary>
 internal sealed class TensorBoardLog
 {
-    private static readonly JsonSerializerOptions Json = new() { PropertyNamingPolicy = JsonNamingPolicy.SnakeCaseLower };
     private static readonly HashSet<string> NotScalars = ["step", "total_steps"];
     private readonly TorchSharp.Modules.SummaryWriter _writer;
 
@@ -35,7 +34,7 @@ internal sealed class TensorBoardLog
     /// <summary>Writes the record's numbers at its step.</summary>
     public void Write(object record)
     {
-        using var document = JsonDocument.Parse(JsonSerializer.Serialize(record, record.GetType(), Json));
+        using var document = JsonDocument.Parse(JsonSerializer.Serialize(record, record.GetType(), TrainingLog.Json));
         var root = document.RootElement;
         int step = root.GetProperty("step").GetInt32();
         foreach (var field in root.EnumerateObject())

@@ -10,7 +10,8 @@ namespace SharpLM.Cli;
 /// </summary>
 public sealed class TrainingLog : IDisposable
 {
-    private static readonly JsonSerializerOptions Json = new() { PropertyNamingPolicy = JsonNamingPolicy.SnakeCaseLower };
+    /// <summary>metrics.jsonl's field names (snake_case), which TensorBoard's tags take too.</summary>
+    internal static readonly JsonSerializerOptions Json = new() { PropertyNamingPolicy = JsonNamingPolicy.SnakeCaseLower };
     private readonly StreamWriter _metrics;
     private readonly TextWriter _progress;
 
