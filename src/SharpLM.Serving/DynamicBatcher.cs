@@ -17,7 +17,7 @@ public sealed class DynamicBatcher : IDisposable
     private readonly int _maxBatchTokens;
     private readonly long _windowTicks;
     private const double MaxLengthRatio = 1.5;
-    private long _batches, _texts, _paddedPositions;
+    private long _calls, _texts, _paddedPositions;
 
     /// <summary>Starts the worker thread.</summary>
     /// <param name="name">Names the thread (the model's name).</param>
@@ -32,7 +32,7 @@ public sealed class DynamicBatcher : IDisposable
     }
 
     /// <summary>Model calls made, texts run, and padded positions computed so far.</summary>
-    public (long Batches, long Texts, long PaddedPositions) Counts => (Interlocked.Read(ref _batches), Interlocked.Read(ref _texts), Interlocked.Read(ref _paddedPositions));
+    public BatchInfo Counts => new(Interlocked.Read(ref _calls), Interlocked.Read(ref _texts), Interlocked.Read(ref _paddedPositions));
 
     /// <summary>Queues one text (of <paramref name="tokens"/> tokens) for <paramref name="operation"/>; completes with its result.</summary>
     public Task<TOut> Run<TIn, TOut>(BatchOperation<TIn, TOut> operation, TIn input, int tokens)
@@ -76,7 +76,7 @@ public sealed class DynamicBatcher : IDisposable
             while (from + count < sorted.Count && (long)(count + 1) * sorted[from + count].Tokens <= _maxBatchTokens
                    && sorted[from + count].Tokens <= MaxLengthRatio * sorted[from].Tokens) count++;
             var batch = sorted.GetRange(from, count);
-            Interlocked.Increment(ref _batches);
+            Interlocked.Increment(ref _calls);
             Interlocked.Add(ref _texts, count);
             Interlocked.Add(ref _paddedPositions, (long)count * batch[^1].Tokens);
             batch[0].Operation.Execute(batch);

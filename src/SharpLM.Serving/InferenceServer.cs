@@ -217,8 +217,7 @@ public sealed class InferenceServer : IAsyncDisposable
         typeof(InferenceServer).Assembly.GetCustomAttribute<AssemblyInformationalVersionAttribute>()?.InformationalVersion ?? "unknown",
         _models.Select(m => new ModelInfo(m.Name, m.Task.Endpoint(), m.Task == ModelTask.Embed ? ["embed"] : ["embed", m.Task.Endpoint()],
             m.Config.Architecture, m.Engine == InferenceEngine.Onnx ? "onnx" : "torch",
-            m.Engine == InferenceEngine.Onnx ? null : m.ComputeType is null ? "fp32" : "bf16", m.Labels, m.MaxLength, m.Dimensions, m.Directory,
-            new BatchInfo(m.BatchCounts.Batches, m.BatchCounts.Texts, m.BatchCounts.PaddedPositions))).ToList(),
+            m.Engine == InferenceEngine.Onnx ? null : m.ComputeType is null ? "fp32" : "bf16", m.Labels, m.MaxLength, m.Dimensions, m.Directory, m.BatchCounts)).ToList(),
         _options.MaxBatchTokens, _options.MaxConcurrency, _options.MaxInputs, _options.MaxBodyBytes);
 
     private static readonly Lazy<string> Playground = new(() =>

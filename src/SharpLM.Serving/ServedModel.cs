@@ -106,7 +106,7 @@ public sealed class ServedModel : IDisposable
     /// <summary>The length of /embed's vectors.</summary>
     public int Dimensions => _embedder.Dimensions;
     /// <summary>The batcher's counts so far.</summary>
-    public (long Batches, long Texts, long PaddedPositions) BatchCounts => _batcher.Counts;
+    public BatchInfo BatchCounts => _batcher.Counts;
 
     /// <summary>Loads <paramref name="directory"/> for serving under <paramref name="name"/>.</summary>
     /// <exception cref="InvalidInputException">The folder is not a model SharpLM can load.</exception>

@@ -172,7 +172,7 @@ public class InferenceServerTests(ServedModelFolders models) : IClassFixture<Ser
             Assert.All(Enumerable.Range(0, 384), d => Assert.True(Math.Abs(vector[d] - expected[i][d]) <= 1e-4));
         }
         Assert.Equal(32, after.Texts - before.Texts);
-        Assert.True(after.Batches - before.Batches < 32, $"32 concurrent requests took {after.Batches - before.Batches} model calls: nothing was batched");
+        Assert.True(after.Calls - before.Calls < 32, $"32 concurrent requests took {after.Calls - before.Calls} model calls: nothing was batched");
     }
 
     [Fact]
