@@ -38,7 +38,7 @@ internal sealed class RequestBody
         if (inputs.ValueKind != JsonValueKind.Array) throw ApiError.Validation($"\"inputs\" must be a string or an array of strings, not {Kind(inputs)}.");
         int count = inputs.GetArrayLength();
         if (count == 0) throw ApiError.Validation("\"inputs\" is an empty array.");
-        if (count > maxInputs) throw new ApiError(413, "Validation", $"\"inputs\" has {count} texts; this server takes at most {maxInputs} in one request.");
+        CheckCount(count, "texts", maxInputs);
         var texts = new List<string>(count);
         int i = 0;
         foreach (var item in inputs.EnumerateArray())
@@ -57,7 +57,7 @@ internal sealed class RequestBody
         if (inputs.ValueKind == JsonValueKind.Object) return ([Question(inputs, "inputs.")], true);
         if (inputs.ValueKind != JsonValueKind.Array || inputs.GetArrayLength() == 0)
             throw ApiError.Validation($"\"inputs\" must be an object {{\"question\", \"context\"}} or a non-empty array of them, not {Kind(inputs)}.");
-        if (inputs.GetArrayLength() > maxInputs) throw new ApiError(413, "Validation", $"\"inputs\" has {inputs.GetArrayLength()} questions; this server takes at most {maxInputs} in one request.");
+        CheckCount(inputs.GetArrayLength(), "questions", maxInputs);
         return (inputs.EnumerateArray().Select((q, i) => q.ValueKind == JsonValueKind.Object ? Question(q, $"inputs[{i}].")
             : throw ApiError.Validation($"inputs[{i}] must be an object {{\"question\", \"context\"}}, not {Kind(q)}.")).ToList(), false);
     }
@@ -80,6 +80,12 @@ internal sealed class RequestBody
         string value = v.GetString()!;
         if (allowed.Length > 0 && !allowed.Contains(value)) throw ApiError.Validation($"\"{name}\" must be one of {string.Join(", ", allowed.Select(a => $"\"{a}\""))}, not \"{value}\".");
         return value;
+    }
+
+    // --max-inputs, text-embeddings-inference's max_client_batch_size: 413 beyond it.
+    private static void CheckCount(int count, string what, int maxInputs)
+    {
+        if (count > maxInputs) throw new ApiError(413, "Validation", $"\"inputs\" has {count} {what}; this server takes at most {maxInputs} in one request.");
     }
 
     private JsonElement Required(string name) =>
