@@ -99,8 +99,8 @@ public sealed class ServedModel : IDisposable
     public ModelTask Task { get; private set; }
     /// <summary>The config.</summary>
     public BertConfig Config => _embedder.Config;
-    /// <summary>Longest text in tokens, [CLS] and [SEP] included: the task pipeline's (tokenizer_config.json's model_max_length), else the model's positions.</summary>
-    public int MaxLength => _classifier?.MaxLength ?? _filler?.MaxLength ?? _embedder.MaxLength;
+    /// <summary>Longest text in tokens, [CLS] and [SEP] included: a classifier's model_max_length (tokenizer_config.json), else the model's positions.</summary>
+    public int MaxLength => _classifier?.MaxLength ?? _embedder.MaxLength;
     /// <summary>The labels of a classifier or tagger (empty otherwise).</summary>
     public IReadOnlyList<string> Labels => Config.Labels;
     /// <summary>The length of /embed's vectors.</summary>
