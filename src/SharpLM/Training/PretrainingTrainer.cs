@@ -129,7 +129,8 @@ public sealed class PretrainingTrainer
             // ELECTRA's second part is the discriminator's loss, logged under its own name.
             bool electra = _objective.DetectsReplacedTokens;
             Logged?.Invoke(new TrainingLogRecord(Step, loss, mlm, electra ? 0 : nsp, learningRate, tokensSinceLog / Math.Max(seconds, 1e-9),
-                clock.Elapsed.TotalSeconds, eta, validation, SkippedSteps, Math.Round(ProcessMemory.ResidentMegabytes, 1), electra ? nsp : null));
+                clock.Elapsed.TotalSeconds, eta, validation, SkippedSteps, Math.Round(ProcessMemory.ResidentMegabytes, 1), electra ? nsp : null,
+                torch.Tensor.TotalCount));
             tokensSinceLog = 0;
             logClock.Restart();
         }
