@@ -15,6 +15,7 @@ return args.FirstOrDefault() switch
     "clean-corpus" when args.Length >= 3 => CleaningBenchmark.Corpus(args[1..]),
     "near-dup" when args.Length >= 2 => CleaningBenchmark.NearDuplicates(args[1..]),
     "serve-load" when args.Length >= 4 => ServeLoadBenchmark.Run(args[1..]),
+    "allreduce" => AllreduceBenchmark.Run(args[1..]),
     _ => Usage(),
 };
 
@@ -48,6 +49,6 @@ static int PrintPath(string path)
 
 static int Usage()
 {
-    Console.Error.WriteLine("usage: SharpLM.Bench tokenize [--rounds N] TEXT_FILE...\n       SharpLM.Bench stages TEXT_FILE...\n       SharpLM.Bench fertility --vocab VOCAB [--vocab VOCAB...] HELD_OUT_FILE...\n       SharpLM.Bench minilm OUTPUT_FOLDER\n       SharpLM.Bench bert-vocab OUTPUT_FOLDER\n       SharpLM.Bench random-init LIKE_MODEL_FOLDER OUTPUT_FOLDER\n       SharpLM.Bench clean-corpus OUTPUT.jsonl [--min-mb 100] SOURCE...\n       SharpLM.Bench near-dup [--originals 3000] [--sample 3000] [--num-perm 256] [--threshold 0.8] SOURCE...\n       SharpLM.Bench onnx MODEL_FOLDER TEXT_FILE [--threads 1,2] [--rounds 5] [--batch 8] [--length 128] [--work DIR]\n       SharpLM.Bench serve-load URL TEXT_FILE VOCAB --pid SERVER_PID [--clients 1,8,32,32] [--warmup 2000] [--requests 640] [--seconds 60] [--max-tokens 64]\n       SharpLM.Bench pretrain-vs-pytorch [--preset mini] [--batch-size 32] [--seq 128] [--rounds 3] [--steps 8] [--warmup 2] [--threads N] [--work DIR] [--vocab VOCAB] [--sharplm-only]");
+    Console.Error.WriteLine("usage: SharpLM.Bench tokenize [--rounds N] TEXT_FILE...\n       SharpLM.Bench stages TEXT_FILE...\n       SharpLM.Bench fertility --vocab VOCAB [--vocab VOCAB...] HELD_OUT_FILE...\n       SharpLM.Bench minilm OUTPUT_FOLDER\n       SharpLM.Bench bert-vocab OUTPUT_FOLDER\n       SharpLM.Bench random-init LIKE_MODEL_FOLDER OUTPUT_FOLDER\n       SharpLM.Bench clean-corpus OUTPUT.jsonl [--min-mb 100] SOURCE...\n       SharpLM.Bench near-dup [--originals 3000] [--sample 3000] [--num-perm 256] [--threshold 0.8] SOURCE...\n       SharpLM.Bench onnx MODEL_FOLDER TEXT_FILE [--threads 1,2] [--rounds 5] [--batch 8] [--length 128] [--work DIR]\n       SharpLM.Bench serve-load URL TEXT_FILE VOCAB --pid SERVER_PID [--clients 1,8,32,32] [--warmup 2000] [--requests 640] [--seconds 60] [--max-tokens 64]\n       mpirun -np 2 SharpLM.Bench allreduce [--preset mini] [--vocab 30522] [--rounds 20] [--buckets-mb 1,4,25,100]\n       SharpLM.Bench pretrain-vs-pytorch [--preset mini] [--batch-size 32] [--seq 128] [--rounds 3] [--steps 8] [--warmup 2] [--threads N] [--work DIR] [--vocab VOCAB] [--sharplm-only]");
     return 2;
 }

@@ -1,5 +1,6 @@
 using System.CommandLine;
 using System.Text.Json;
+using SharpLM.Distributed;
 using SharpLM.Tasks.Classification;
 using SharpLM.Tasks.QuestionAnswering;
 using SharpLM.Tasks.TokenClassification;
@@ -10,7 +11,8 @@ namespace SharpLM.Cli;
 /// <summary>
 /// <c>sharplm finetune classify|ner|qa</c>: fine-tunes a pretrained model folder (SharpLM's or Hugging
 /// Face's) for a task. The best model by the dev metric is saved in --output (Hugging Face layout), with
-/// metrics.jsonl and eval_results.json; progress goes to the error stream.
+/// metrics.jsonl and eval_results.json; progress goes to the error stream. Started by mpirun, it trains
+/// data-parallel over the ranks; rank 0 alone evaluates and writes.
 /// </summary>
 public static class FinetuneCommand
 {
@@ -27,7 +29,9 @@ public static class FinetuneCommand
         public readonly Option<bool> Overwrite = new("--overwrite") { Description = "Replace a model already in --output." };
         public readonly Option<int> Epochs = new("--epochs") { DefaultValueFactory = _ => Defaults.Epochs, Description = "Passes over the training data." };
         public readonly Option<double> LearningRate = new("--lr") { DefaultValueFactory = _ => Defaults.LearningRate, Description = "Peak learning rate (AdamW)." };
-        public readonly Option<int> BatchSize = new("--batch-size") { DefaultValueFactory = _ => Defaults.BatchSize, Description = "Examples per step." };
+        public readonly Option<int> BatchSize = new("--batch-size") { DefaultValueFactory = _ => Defaults.BatchSize, Description = "Examples per micro-batch (a step takes --grad-accum of them on each rank)." };
+        public readonly Option<int> GradAccum = new("--grad-accum") { DefaultValueFactory = _ => Defaults.GradientAccumulation, Description = "Micro-batches per step (per rank under mpirun)." };
+        public readonly Option<int> Threads = TrainingThreadsOption.Create();
         public readonly Option<double> Warmup = new("--warmup") { DefaultValueFactory = _ => Defaults.WarmupFraction, Description = "Fraction of the steps spent warming up." };
         public readonly Option<double> WeightDecay = new("--weight-decay") { DefaultValueFactory = _ => Defaults.WeightDecay, Description = "AdamW weight decay (weights only)." };
         public readonly Option<int> Seed = new("--seed") { DefaultValueFactory = _ => Defaults.Seed, Description = "Seed of the head's initialisation, the shuffles and dropout." };
@@ -35,19 +39,28 @@ public static class FinetuneCommand
         public readonly Option<int> Patience = new("--patience") { Description = "Early stopping: stop after N evaluations without improvement (default: never)." };
         public readonly Option<string?> TensorBoard = TensorBoardLog.Option();
 
-        public IEnumerable<Option> All => [Model, Train, Dev, Output, Overwrite, Epochs, LearningRate, BatchSize, Warmup, WeightDecay, Seed, EvalEvery, Patience, TensorBoard];
+        public IEnumerable<Option> All => [Model, Train, Dev, Output, Overwrite, Epochs, LearningRate, BatchSize, GradAccum, Warmup, WeightDecay, Seed, EvalEvery, Patience, Threads, TensorBoard];
 
-        public FineTuningOptions Options(ParseResult parse) => new FineTuningOptions
+        /// <summary>The run's settings; also sets the intra-op threads.</summary>
+        public FineTuningOptions Options(ParseResult parse)
         {
-            Epochs = parse.GetValue(Epochs), LearningRate = parse.GetValue(LearningRate), BatchSize = parse.GetValue(BatchSize),
-            WarmupFraction = parse.GetValue(Warmup), WeightDecay = parse.GetValue(WeightDecay), Seed = parse.GetValue(Seed),
-            EvalEvery = parse.GetValue(EvalEvery), Patience = parse.GetValue(Patience),
-        }.Validate();
+            TrainingThreadsOption.Apply(parse, Threads);
+            return new FineTuningOptions
+            {
+                Epochs = parse.GetValue(Epochs), LearningRate = parse.GetValue(LearningRate), BatchSize = parse.GetValue(BatchSize),
+                GradientAccumulation = parse.GetValue(GradAccum), WarmupFraction = parse.GetValue(Warmup), WeightDecay = parse.GetValue(WeightDecay),
+                Seed = parse.GetValue(Seed), EvalEvery = parse.GetValue(EvalEvery), Patience = parse.GetValue(Patience),
+            }.Validate();
+        }
 
-        /// <summary>The output folder, refused when it holds a model and --overwrite is not given (a finished run is never replaced by accident).</summary>
+        /// <summary>
+        /// The output folder, refused when it holds a model and --overwrite is not given (a finished run is never replaced by
+        /// accident). Under mpirun only rank 0 looks at it and creates it.
+        /// </summary>
         public string OutputFolder(ParseResult parse)
         {
             string folder = parse.GetValue(Output)!;
+            if (!ProcessGroup.Current.IsRoot) return folder;
             if (File.Exists(Path.Combine(folder, "config.json")) && !parse.GetValue(Overwrite))
                 throw new InvalidInputException($"{folder}: already holds a model; choose another --output or add --overwrite.");
             Directory.CreateDirectory(folder);
@@ -87,7 +100,7 @@ public static class FinetuneCommand
             using var classifier = TextClassifier.FromPretrained(parse.GetValue(common.Model)!, labels, parse.GetValue(maxLength));
             context.Error.WriteLine($"classify: {train.Count} training examples, {classifier.Config.Labels.Count} labels ({string.Join(", ", classifier.Config.Labels)}){(dev is null ? "" : $", {dev.Count} dev examples")}");
             var trainer = new FineTuningTrainer<ClassificationExample>(classifier.Model, train, classifier.Loss,
-                dev is null ? null : () => Metrics(classifier.Evaluate(dev)), "accuracy", () => classifier.Save(output), options);
+                dev is null ? null : () => Metrics(classifier.Evaluate(dev)), "accuracy", () => classifier.Save(output), options, ProcessGroup.Current);
             return Task.FromResult(Run(context, trainer, output, parse.GetValue(common.TensorBoard), cancellation));
         });
         return command;
@@ -115,7 +128,7 @@ public static class FinetuneCommand
             var chunks = tagger.Chunks(train);
             context.Error.WriteLine($"ner: {train.Count} training sentences ({chunks.Count} chunks), {tags.Count} tags, {new TagScheme(tags).Name} scheme, {(tagger.Model.Crf is null ? "argmax" : "CRF")} decoding{(dev is null ? "" : $", {dev.Count} dev sentences")}");
             var trainer = new FineTuningTrainer<TaggedChunk>(tagger.Model, chunks, tagger.Loss,
-                dev is null ? null : () => Metrics(tagger.Evaluate(dev)), "f1", () => tagger.Save(output), options);
+                dev is null ? null : () => Metrics(tagger.Evaluate(dev)), "f1", () => tagger.Save(output), options, ProcessGroup.Current);
             return Task.FromResult(Run(context, trainer, output, parse.GetValue(common.TensorBoard), cancellation));
         });
         return command;
@@ -144,7 +157,7 @@ public static class FinetuneCommand
             // With no-answer questions, F1 at a fixed threshold hides progress (an undertrained model answers
             // nothing); the best F1 over thresholds, as the SQuAD 2.0 script reports it, does not.
             var trainer = new FineTuningTrainer<QuestionWindow>(answerer.Model, windows, answerer.Loss,
-                dev is null ? null : () => Metrics(answerer.Evaluate(dev, search)), search.AllowNoAnswer ? "best_f1" : "f1", () => answerer.Save(output), options);
+                dev is null ? null : () => Metrics(answerer.Evaluate(dev, search)), search.AllowNoAnswer ? "best_f1" : "f1", () => answerer.Save(output), options, ProcessGroup.Current);
             return Task.FromResult(Run(context, trainer, output, parse.GetValue(common.TensorBoard), cancellation));
         });
         return command;
@@ -156,6 +169,11 @@ public static class FinetuneCommand
 
     private static int Run<T>(CommandContext context, FineTuningTrainer<T> trainer, string output, string? tensorboard, CancellationToken cancellation)
     {
+        if (!ProcessGroup.Current.IsRoot)
+        {
+            trainer.Run(cancellation);
+            return 0;
+        }
         if (tensorboard is not null) trainer.Logged += new TensorBoardLog(tensorboard).Write;
         string metricsPath = Path.Combine(output, "metrics.jsonl");
         // A fine-tuning run starts its log afresh (there is no resume to continue one).

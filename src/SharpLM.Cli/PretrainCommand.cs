@@ -2,6 +2,7 @@ using System.CommandLine;
 using System.Globalization;
 using System.Text.Json;
 using SharpLM.Data;
+using SharpLM.Distributed;
 using SharpLM.Model;
 using SharpLM.Text;
 using SharpLM.Training;
@@ -11,7 +12,8 @@ namespace SharpLM.Cli;
 /// <summary>
 /// <c>sharplm pretrain</c>: masked-LM pretraining (with NSP on sentence-pair data) from prepared data or a raw corpus, by a recipe. Given
 /// no data it trains a vocabulary and a model (tiny unless told) on the English part of the embedded
-/// default corpus, for three minutes unless told, into runs/default/.
+/// default corpus, for three minutes unless told, into runs/default/. Started by mpirun, it trains data-parallel
+/// over the ranks (docs/distributed.md): rank 0 prepares any data and writes everything, the others only train.
 /// </summary>
 public static class PretrainCommand
 {
@@ -45,7 +47,7 @@ public static class PretrainCommand
         var logEvery = new Option<int>("--log-every") { DefaultValueFactory = _ => d.LogEvery, Description = "Steps between progress lines and metrics.jsonl records." };
         var keep = new Option<int>("--keep-checkpoints") { DefaultValueFactory = _ => d.KeepCheckpoints, Description = "Checkpoints kept on disk, newest first (0: all)." };
         var dryRun = new Option<bool>("--dry-run") { Description = "Build the model, time a few steps on the data, print the estimated cost of the run, and stop (nothing is trained or saved)." };
-        var threads = new Option<int>("--threads") { DefaultValueFactory = _ => Environment.ProcessorCount, Description = "CPU threads for tensor work (default: the core count)." };
+        var threads = TrainingThreadsOption.Create();
         var tensorboard = TensorBoardLog.Option();
         var noGrouping = new Option<bool>("--no-group-by-length") { Description = "Batch examples in plain shuffled order instead of grouping similar lengths (less padding)." };
         var beta2 = new Option<double>("--adam-beta2") { Description = "AdamW's second-moment decay (default: the recipe's)." };
@@ -62,6 +64,7 @@ public static class PretrainCommand
         command.SetAction((parse, cancellation) =>
         {
             string folder = parse.GetValue(output)!;
+            var group = ProcessGroup.Current;
             string[] corpusPaths = parse.GetValue(corpus) ?? [];
             string? dataFolder = parse.GetValue(data);
             string? budget = parse.GetValue(maxTime);
@@ -69,7 +72,7 @@ public static class PretrainCommand
             bool defaultCorpus = dataFolder is null && corpusPaths.Length == 0;
             if (defaultCorpus)
             {
-                corpusPaths = [DefaultCorpus.WriteEnglish(Path.Combine(folder, "corpus"))];
+                if (group.IsRoot) corpusPaths = [DefaultCorpus.WriteEnglish(Path.Combine(folder, "corpus"))];
                 if (budget is null && parse.GetResult(maxSteps) is not { Implicit: false }) budget = "3m";
             }
             var chosen = PretrainingRecipe.Named(parse.GetValue(recipe)!);
@@ -92,11 +95,12 @@ public static class PretrainCommand
             if (positionType is not null && !BertConfig.PositionEmbeddingTypes.Contains(positionType))
                 throw new InvalidInputException($"--position-embedding-type {positionType}: use {string.Join(", ", BertConfig.PositionEmbeddingTypes)}.");
 
-            Directory.CreateDirectory(folder);
+            if (group.IsRoot) Directory.CreateDirectory(folder);
             if (dataFolder is null)
             {
                 dataFolder = Path.Combine(folder, "data");
-                if (!File.Exists(Path.Combine(dataFolder, PretrainingDataManifest.FileName)))
+                // Rank 0 prepares; the other ranks read the folder once it is written (a folder every machine sees).
+                if (group.IsRoot && !File.Exists(Path.Combine(dataFolder, PretrainingDataManifest.FileName)))
                 {
                     var vocabulary = parse.GetValue(vocab) is string v ? Vocabulary.Load(v)
                         : VocabCommand.Train(corpusPaths, defaultCorpus ? 8000 : 30522, 2, cased: false, context, parse.GetValue(textField)!);
@@ -110,6 +114,7 @@ public static class PretrainCommand
                     var manifest = writer.Write(corpusPaths, dataFolder, parse.GetValue(textField)!);
                     context.Error.WriteLine($"prepared {manifest.TrainExamples:N0} training and {manifest.ValidationExamples:N0} validation examples in {dataFolder}");
                 }
+                group.Barrier();
             }
             var dataVocabulary = Vocabulary.Load(Path.Combine(dataFolder, "vocab.txt"));
             var dataManifest = PretrainingDataManifest.Load(dataFolder);
@@ -128,8 +133,7 @@ public static class PretrainCommand
             if (modelConfig.MaxPositionEmbeddings < dataManifest.Options.MaxSeqLength)
                 throw new InvalidInputException($"max_position_embeddings {modelConfig.MaxPositionEmbeddings} is shorter than the data's examples ({dataManifest.Options.MaxSeqLength}).");
 
-            if (parse.GetValue(threads) < 1) throw new InvalidInputException($"--threads {parse.GetValue(threads)}: must be at least 1.");
-            TorchSharp.torch.set_num_threads(parse.GetValue(threads));
+            int threadCount = TrainingThreadsOption.Apply(parse, threads);
             TorchSharp.torch.random.manual_seed(options.Seed);
             PretrainingObjective objective = objectiveKind == "electra"
                 ? new ElectraObjective(new ElectraPretraining(modelConfig, ElectraPretraining.GeneratorConfig(modelConfig)))
@@ -138,23 +142,31 @@ public static class PretrainCommand
             using var train = new PretrainingBatches(dataFolder, "train", dataVocabulary, options.Seed, options.DynamicMasking,
                 options.GroupByLength ? options.BatchSize : 0);
             using var validation = new PretrainingBatches(dataFolder, "validation", dataVocabulary, options.Seed);
-            var trainer = new PretrainingTrainer(objective, train, validation, options, dataVocabulary, dataManifest.Lowercase, folder);
+            var trainer = new PretrainingTrainer(objective, train, validation, options, dataVocabulary, dataManifest.Lowercase, folder, group);
             if (parse.GetValue(dryRun))
             {
-                context.Output.WriteLine(DryRun(trainer, model, modelConfig, options, train.Count, parse.GetValue(threads), context));
+                context.Output.WriteLine(DryRun(trainer, model, modelConfig, options, train.Count, threadCount, context));
                 return Task.FromResult(0);
             }
             string metricsPath = Path.Combine(folder, "metrics.jsonl");
-            if (parse.GetValue(resume) && PretrainingTrainer.LatestCheckpoint(folder) is string checkpoint)
+            // Only rank 0 reads the checkpoint; it sends the others what they need.
+            string? checkpoint = parse.GetValue(resume) && group.IsRoot ? PretrainingTrainer.LatestCheckpoint(folder) : null;
+            if (parse.GetValue(resume) && group.Any(checkpoint is not null))
             {
                 trainer.Resume(checkpoint);
-                TrainingLog.KeepUpTo(metricsPath, trainer.Step);
+                if (group.IsRoot) TrainingLog.KeepUpTo(metricsPath, trainer.Step);
                 context.Error.WriteLine($"resumed from {checkpoint} at step {trainer.Step}");
             }
-            else if (File.Exists(metricsPath)) File.Delete(metricsPath);
-            context.Error.WriteLine($"pretraining {(objective is ElectraObjective ? "an ELECTRA discriminator " : "")}{modelConfig.NumHiddenLayers}x{modelConfig.HiddenSize} ({model.parameters().Sum(p => p.numel()):N0} parameters{(objective is ElectraObjective e ? $" with the generator's {e.Model.Generator.Config.HiddenSize}-wide layers" : "")}) on {train.Count:N0} examples, batch {options.BatchSize}x{options.GradientAccumulation}, " +
+            else if (group.IsRoot && File.Exists(metricsPath)) File.Delete(metricsPath);
+            context.Error.WriteLine($"pretraining {(objective is ElectraObjective ? "an ELECTRA discriminator " : "")}{modelConfig.NumHiddenLayers}x{modelConfig.HiddenSize} ({model.parameters().Sum(p => p.numel()):N0} parameters{(objective is ElectraObjective e ? $" with the generator's {e.Model.Generator.Config.HiddenSize}-wide layers" : "")}) on {train.Count:N0} examples, batch {options.BatchSize}x{options.GradientAccumulation}" +
+                (group.IsDistributed ? $"x{group.Size} ranks ({threadCount} threads each)" : "") + ", " +
                 (options.MaxTime is { } t ? $"for {t}" : $"{options.MaxSteps:N0} steps") +
                 (SharpLM.Model.MixedPrecision.Parse(options.Precision) is null ? ", fp32" : ", bf16 mixed precision") + $", into {folder}");
+            if (!group.IsRoot)
+            {
+                trainer.Run(cancellation);
+                return Task.FromResult(0);
+            }
             EvaluationMetrics? metrics;
             using (var log = new TrainingLog(metricsPath, context.Error))
             {

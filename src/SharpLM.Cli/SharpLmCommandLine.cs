@@ -1,5 +1,6 @@
 using System.CommandLine;
 using System.Runtime.InteropServices;
+using SharpLM.Distributed;
 
 namespace SharpLM.Cli;
 
@@ -16,8 +17,22 @@ public static class SharpLmCommandLine
     /// <summary>Exit code for a command line that does not parse.</summary>
     public const int UsageError = 2;
 
-    /// <summary>Parses <paramref name="args"/> and runs the verb, writing to the given streams.</summary>
+    /// <summary>
+    /// Parses <paramref name="args"/> and runs the verb, writing to the given streams. Under mpirun, ranks other than
+    /// 0 write nothing, and a failure on any rank ends every rank (see <see cref="FailRun"/>).
+    /// </summary>
     public static int Run(string[] args, TextWriter output, TextWriter error)
+    {
+        if (ProcessGroup.LaunchedRank is > 0) output = error = TextWriter.Null;
+        try { return RunVerb(args, output, error); }
+        catch (Exception e) when (ProcessGroup.Joined is { IsDistributed: true } group)
+        {
+            FailRun(group, e);
+            throw;
+        }
+    }
+
+    private static int RunVerb(string[] args, TextWriter output, TextWriter error)
     {
         var context = new CommandContext(output, error);
         var root = new RootCommand("SharpLM: build a vocabulary, tokenize text, pretrain, evaluate, fine-tune and export BERT models, in .NET.")
@@ -66,11 +81,26 @@ public static class SharpLmCommandLine
                 ProcessTerminationTimeout = null,
             }, stop.Token).GetAwaiter().GetResult();
         }
-        catch (Exception e) when (Unwrap(e) is InvalidInputException or IOException or UnauthorizedAccessException)
+        catch (Exception e) when ((Unwrap(e) is InvalidInputException or IOException or UnauthorizedAccessException) && ProcessGroup.Joined is not { IsDistributed: true })
         {
             error.WriteLine($"error: {Unwrap(e).Message}");
             return InputError;
         }
+    }
+
+    /// <summary>
+    /// Ends a distributed run that failed on this rank: one line naming the rank and the problem, then MPI_Abort, so
+    /// that no other rank waits forever in a collective. A failure every rank meets (a bad file, a NaN loss) is
+    /// reported once: the other ranks give rank 0 two seconds to abort first.
+    /// </summary>
+    private static void FailRun(ProcessGroup group, Exception e)
+    {
+        var failure = Unwrap(e);
+        bool expected = failure is InvalidInputException or IOException or UnauthorizedAccessException;
+        if (!group.IsRoot) Thread.Sleep(TimeSpan.FromSeconds(2));
+        using var stderr = new StreamWriter(Console.OpenStandardError()) { AutoFlush = true };
+        stderr.WriteLine($"error: rank {group.Rank} of {group.Size}: {(expected ? failure.Message : failure.ToString())}");
+        group.Abort(expected ? InputError : 3);
     }
 
     private static Exception Unwrap(Exception e) =>

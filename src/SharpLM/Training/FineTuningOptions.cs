@@ -11,8 +11,10 @@ public sealed record FineTuningOptions
     public int Epochs { get; init; } = 3;
     /// <summary>Peak learning rate.</summary>
     public double LearningRate { get; init; } = 5e-5;
-    /// <summary>Examples per optimizer step.</summary>
+    /// <summary>Examples per micro-batch.</summary>
     public int BatchSize { get; init; } = 16;
+    /// <summary>Micro-batches per optimizer step (per rank, when several processes train together).</summary>
+    public int GradientAccumulation { get; init; } = 1;
     /// <summary>Fraction of all steps spent warming up.</summary>
     public double WarmupFraction { get; init; } = 0.1;
     /// <summary>Decoupled weight decay on weight matrices.</summary>
@@ -34,6 +36,7 @@ public sealed record FineTuningOptions
         if (Epochs <= 0) throw new InvalidInputException($"--epochs is {Epochs}; it must be positive.");
         if (!(LearningRate > 0) || !double.IsFinite(LearningRate)) throw new InvalidInputException($"--lr is {LearningRate}; it must be a positive number.");
         if (BatchSize <= 0) throw new InvalidInputException($"--batch-size is {BatchSize}; it must be positive.");
+        if (GradientAccumulation <= 0) throw new InvalidInputException($"--grad-accum is {GradientAccumulation}; it must be positive.");
         if (!(WarmupFraction >= 0 && WarmupFraction < 1)) throw new InvalidInputException($"--warmup is {WarmupFraction}; it must be in [0, 1).");
         if (!(WeightDecay >= 0)) throw new InvalidInputException($"--weight-decay is {WeightDecay}; it must not be negative.");
         if (EvalEvery < 0 || Patience < 0 || LogEvery <= 0) throw new InvalidInputException("--eval-every and --patience must not be negative, and the log interval must be positive.");

@@ -32,10 +32,12 @@ public sealed record EvaluationMetrics(double MaskedLmLoss, double Perplexity, d
 /// <param name="ReplacedTokenLoss">ELECTRA only: the discriminator's loss (unweighted) of the step.</param>
 /// <param name="LiveTensors">TorchSharp tensors alive in the process when the record was made: constant over a healthy
 /// run, so a count that climbs is a tensor a step forgot to dispose (resident memory also moves with the allocators).</param>
+/// <param name="AllreduceSeconds">Data-parallel runs only: seconds this process has spent summing gradients over the ranks
+/// since it started training (flattening, MPI_Allreduce, copying back); against <paramref name="ElapsedSeconds"/>, the share of communication.</param>
 public sealed record TrainingLogRecord(
     int Step, double Loss, double MaskedLmLoss, double NextSentenceLoss, double LearningRate,
     double TokensPerSecond, double ElapsedSeconds, double? EtaSeconds, EvaluationMetrics? Validation, int SkippedSteps = 0, double RssMegabytes = 0,
-    double? ReplacedTokenLoss = null, long LiveTensors = 0);
+    double? ReplacedTokenLoss = null, long LiveTensors = 0, double? AllreduceSeconds = null);
 
 /// <summary>What a training step costs on this machine (see <see cref="PretrainingTrainer.MeasureThroughput"/>).</summary>
 /// <param name="SecondsPerStep">Wall-clock seconds per optimizer step.</param>

@@ -1,6 +1,7 @@
 using System.Diagnostics;
 using System.Text.Json;
 using SharpLM.Data;
+using SharpLM.Distributed;
 using SharpLM.Interop;
 using SharpLM.Model;
 using SharpLM.Text;
@@ -18,6 +19,9 @@ namespace SharpLM.Training;
 /// step together (so accumulating k batches of b is the same step as one batch of k·b). Every random
 /// choice derives from (seed, step), and a checkpoint holds weights, optimizer state, step and data
 /// position: a resumed run continues the same loss curve. One DisposeScope per step keeps memory flat.
+/// Over a <see cref="ProcessGroup"/> of N ranks (mpirun), each rank trains its share of the step's micro-batches
+/// and the gradients are summed (<see cref="DataParallel"/>): N ranks with accumulation A train exactly the
+/// micro-batches, dropout and masks of one rank with accumulation N·A. Rank 0 alone evaluates, logs and writes.
 /// </summary>
 public sealed class PretrainingTrainer
 {
@@ -32,6 +36,8 @@ public sealed class PretrainingTrainer
     private readonly AdamW _optimizer;
     private readonly List<Parameter> _parameters;
     private readonly LearningRateSchedule _schedule;
+    private readonly ProcessGroup _group;
+    private readonly DataParallel _parallel;
 
     /// <summary>Creates the trainer; <paramref name="output"/> receives checkpoints, metrics.jsonl and the final model.</summary>
     public PretrainingTrainer(BertForPreTraining model, PretrainingBatches train, PretrainingBatches? validation, PretrainingOptions options,
@@ -40,9 +46,12 @@ public sealed class PretrainingTrainer
     {
     }
 
-    /// <summary>Creates the trainer of <paramref name="objective"/>; <paramref name="output"/> receives checkpoints, metrics.jsonl and the final model.</summary>
+    /// <summary>
+    /// Creates the trainer of <paramref name="objective"/>; <paramref name="output"/> receives checkpoints, metrics.jsonl and
+    /// the final model. With a <paramref name="group"/> of several ranks, every rank takes rank 0's weights here.
+    /// </summary>
     public PretrainingTrainer(PretrainingObjective objective, PretrainingBatches train, PretrainingBatches? validation, PretrainingOptions options,
-        Vocabulary vocabulary, bool lowercase, string output)
+        Vocabulary vocabulary, bool lowercase, string output, ProcessGroup? group = null)
     {
         _objective = objective;
         var model = _model = objective.Module;
@@ -56,7 +65,13 @@ public sealed class PretrainingTrainer
         _parameters = model.parameters().ToList();
         _optimizer = AdamWGroups.Create(model, options.LearningRate, options.AdamEpsilon, options.WeightDecay, options.AdamBeta2);
         _schedule = new LearningRateSchedule(options.LearningRate, options.WarmupSteps, options.MaxSteps, options.Schedule);
+        _group = group ?? ProcessGroup.Single;
+        _parallel = new DataParallel(_group, _parameters);
+        _parallel.BroadcastParameters();
     }
+
+    /// <summary>The gradient summing over the ranks (its time is the benchmark's communication share).</summary>
+    public DataParallel Parallel => _parallel;
 
     /// <summary>Optimizer steps done.</summary>
     public int Step { get; private set; }
@@ -94,18 +109,38 @@ public sealed class PretrainingTrainer
 
     /// <summary>
     /// Restores weights, optimizer state, step and data position from <paramref name="checkpoint"/>,
-    /// after checking every file against the checkpoint's manifest.
+    /// after checking every file against the checkpoint's manifest. Over several ranks, rank 0 reads the
+    /// checkpoint (the others pass anything) and sends every rank its weights, optimizer state and position,
+    /// so the other machines need no copy of it; the number of ranks may differ from the run that wrote it.
     /// </summary>
-    public void Resume(string checkpoint)
+    public void Resume(string? checkpoint)
     {
-        CheckpointManifest.Verify(checkpoint);
-        var state = JsonSerializer.Deserialize<CheckpointState>(File.ReadAllText(Path.Combine(checkpoint, "trainer_state.json")))
-            ?? throw new InvalidInputException($"{checkpoint}: trainer_state.json is empty.");
-        _objective.Load(checkpoint);
-        _optimizer.load_py(Path.Combine(checkpoint, "optimizer.bin"));
-        Step = state.Step;
-        DataPosition = state.DataPosition;
-        SkippedSteps = state.SkippedSteps;
+        if (_group.IsRoot)
+        {
+            ArgumentNullException.ThrowIfNull(checkpoint);
+            CheckpointManifest.Verify(checkpoint);
+            var state = JsonSerializer.Deserialize<CheckpointState>(File.ReadAllText(Path.Combine(checkpoint, "trainer_state.json")))
+                ?? throw new InvalidInputException($"{checkpoint}: trainer_state.json is empty.");
+            _objective.Load(checkpoint);
+            _optimizer.load_py(Path.Combine(checkpoint, "optimizer.bin"));
+            Step = state.Step;
+            DataPosition = state.DataPosition;
+            SkippedSteps = state.SkippedSteps;
+        }
+        if (!_group.IsDistributed) return;
+        _parallel.BroadcastParameters();
+        byte[]? optimizerState = null;
+        if (_group.IsRoot)
+        {
+            using var written = new MemoryStream();
+            _optimizer.save_py(written, leaveOpen: true);
+            optimizerState = written.ToArray();
+        }
+        optimizerState = _group.Broadcast(optimizerState);
+        if (!_group.IsRoot) _optimizer.load_py(new MemoryStream(optimizerState));
+        Step = (int)_group.FromRoot(Step);
+        DataPosition = (long)_group.FromRoot(DataPosition);
+        SkippedSteps = (int)_group.FromRoot(SkippedSteps);
     }
 
     /// <summary>
@@ -120,9 +155,11 @@ public sealed class PretrainingTrainer
         var logClock = Stopwatch.StartNew();
         EvaluationMetrics? last = null;
         int evaluatedStep = -1;
-        bool BudgetSpent() => Step >= _options.MaxSteps || (_options.MaxTime is { } budget && clock.Elapsed >= budget);
+        // Rank 0's clock rules every decision that depends on time, so that the ranks stop and schedule together.
+        bool BudgetSpent() => Step >= _options.MaxSteps || (_options.MaxTime is { } budget && _group.Any(_group.IsRoot && clock.Elapsed >= budget));
         void Log(double loss, double mlm, double nsp, double learningRate, EvaluationMetrics? validation)
         {
+            if (!_group.IsRoot) return;
             double seconds = logClock.Elapsed.TotalSeconds;
             double? eta = _options.MaxTime is { } m ? Math.Max(0, (m - clock.Elapsed).TotalSeconds)
                 : clock.Elapsed.TotalSeconds / Math.Max(Step, 1) * (_options.MaxSteps - Step);
@@ -130,13 +167,13 @@ public sealed class PretrainingTrainer
             bool electra = _objective.DetectsReplacedTokens;
             Logged?.Invoke(new TrainingLogRecord(Step, loss, mlm, electra ? 0 : nsp, learningRate, tokensSinceLog / Math.Max(seconds, 1e-9),
                 clock.Elapsed.TotalSeconds, eta, validation, SkippedSteps, Math.Round(ProcessMemory.ResidentMegabytes, 1), electra ? nsp : null,
-                torch.Tensor.TotalCount));
+                torch.Tensor.TotalCount, _group.IsDistributed ? Math.Round(_parallel.CommunicationTime.TotalSeconds, 3) : null));
             tokensSinceLog = 0;
             logClock.Restart();
         }
         EvaluationMetrics? EvaluateNow()
         {
-            if (_validation is not { Count: > 0 }) return null;
+            if (_validation is not { Count: > 0 } || !_group.IsRoot) return null;
             PhaseStartedForTests?.Invoke("evaluation");
             evaluatedStep = Step;
             return last = Evaluate(_validation);
@@ -146,9 +183,9 @@ public sealed class PretrainingTrainer
         // evaluation or a checkpoint save. Only cancellation and untilStep leave it unfinished.
         bool finished = BudgetSpent();
         (double Loss, double MaskedLm, double NextSentence, double LearningRate)? latest = null;
-        while (!finished && !cancellation.IsCancellationRequested && (untilStep is null || Step < untilStep))
+        while (!finished && (untilStep is null || Step < untilStep) && !_group.Any(cancellation.IsCancellationRequested))
         {
-            double? progress = _options.MaxTime is { } b ? Math.Min(1, clock.Elapsed / b) : null;
+            double? progress = _options.MaxTime is { } b ? _group.FromRoot(Math.Min(1, clock.Elapsed / b)) : null;
             double learningRate = _schedule.At(Step, progress);
             var (loss, mlm, nsp, tokens) = TrainStep(learningRate);
             Losses[Step] = loss;
@@ -163,7 +200,7 @@ public sealed class PretrainingTrainer
             if (_options.SaveEvery > 0 && Step % _options.SaveEvery == 0 && !finished)
             {
                 PhaseStartedForTests?.Invoke("checkpoint");
-                SaveCheckpoint();
+                if (_group.IsRoot) SaveCheckpoint();
                 finished = BudgetSpent();
             }
         }
@@ -171,6 +208,7 @@ public sealed class PretrainingTrainer
         // returned and logged must be the final model's.
         if (finished && latest is { } step && evaluatedStep != Step && EvaluateNow() is { } final)
             Log(step.Loss, step.MaskedLm, step.NextSentence, step.LearningRate, final);
+        if (!_group.IsRoot) return null;
         SaveCheckpoint();
         if (finished) _objective.Save(ModelDirectory, _vocabulary, _lowercase);
         return last;
@@ -179,15 +217,17 @@ public sealed class PretrainingTrainer
     private (double Loss, double MaskedLm, double NextSentence, long Tokens) TrainStep(double learningRate)
     {
         using var scope = NewDisposeScope();
-        // Dropout draws from a generator seeded by the step, so a resumed run drops the same units.
-        random.manual_seed(StableSeed.Of(_options.Seed, Step, 1));
+        // The step's micro-batches are numbered over all ranks; rank r trains numbers r·A to r·A + A - 1, which
+        // are the examples that one process accumulating N·A micro-batches would train at those numbers.
+        int perRank = _options.GradientAccumulation;
+        long first = (long)_group.Rank * perRank;
         var batches = new List<PretrainingBatch>();
-        for (int k = 0; k < _options.GradientAccumulation; k++)
-            batches.Add(_train.TrainingBatch(DataPosition + (long)k * _options.BatchSize, _options.BatchSize));
+        for (int j = 0; j < perRank; j++)
+            batches.Add(_train.TrainingBatch(DataPosition + (first + j) * _options.BatchSize, _options.BatchSize));
         try
         {
-            var result = TrainOn(batches, learningRate);
-            DataPosition += (long)_options.GradientAccumulation * _options.BatchSize;
+            var result = TrainOn(batches, learningRate, first);
+            DataPosition += (long)_group.Size * perRank * _options.BatchSize;
             return result;
         }
         finally { foreach (var batch in batches) batch.Dispose(); }
@@ -201,7 +241,13 @@ public sealed class PretrainingTrainer
     /// move <see cref="Step"/> or the data position: the benchmarks call it on a fixed batch.
     /// </summary>
     /// <returns>The step's loss, its masked-LM and NSP parts (ELECTRA: generator and unweighted discriminator losses), and the real (non-padding) tokens it trained on.</returns>
-    public (double Loss, double MaskedLm, double NextSentence, long Tokens) TrainOn(IReadOnlyList<PretrainingBatch> batches, double learningRate)
+    public (double Loss, double MaskedLm, double NextSentence, long Tokens) TrainOn(IReadOnlyList<PretrainingBatch> batches, double learningRate) =>
+        TrainOn(batches, learningRate, firstMicroBatch: null);
+
+    // In a run, batches are this rank's micro-batches of the step, numbered from firstMicroBatch, which seeds dropout;
+    // counts, gradients and the logged losses are summed over the ranks. A caller outside a run (null) leaves the
+    // generator as it is.
+    private (double Loss, double MaskedLm, double NextSentence, long Tokens) TrainOn(IReadOnlyList<PretrainingBatch> batches, double learningRate, long? firstMicroBatch)
     {
         using var scope = NewDisposeScope();
         // Every step sets the mode itself, whatever the caller left (the step benchmarks call this
@@ -209,12 +255,19 @@ public sealed class PretrainingTrainer
         TrainingMode.Enter(_model, _objective.Config.PretrainingDropout);
         foreach (var group in _optimizer.ParamGroups) group.LearningRate = learningRate;
         _optimizer.zero_grad();
-        var counts = new StepCounts(batches.Sum(b => (long)b.MaskedCount), batches.Sum(b => (long)b.Examples), batches.Sum(b => b.Tokens));
+        double[] local = [batches.Sum(b => (double)b.MaskedCount), batches.Sum(b => (double)b.Examples), batches.Sum(b => (double)b.Tokens)];
+        _group.Sum(local);
+        var counts = new StepCounts((long)local[0], (long)local[1], (long)local[2]);
         double factor = LossFactorForTests?.Invoke(Step) ?? 1;
         double total = 0, mlmTotal = 0, nspTotal = 0;
         long tokens = 0;
-        foreach (var batch in batches)
+        for (int j = 0; j < batches.Count; j++)
         {
+            var batch = batches[j];
+            // Dropout (and ELECTRA's sampling) draws from a generator seeded by the step and the micro-batch's number
+            // in it, so that a resumed run, and any split of the micro-batches over ranks, draws the same numbers.
+            if (firstMicroBatch is long start)
+                random.manual_seed(start + j == 0 ? StableSeed.Of(_options.Seed, Step, 1) : StableSeed.Of(_options.Seed, Step, 1, start + j));
             var (stepLoss, mlm, nsp) = _objective.Loss(batch, counts, _train.NextSentence);
             var loss = factor == 1 ? stepLoss : stepLoss * factor;
             loss.backward();
@@ -222,6 +275,13 @@ public sealed class PretrainingTrainer
             mlmTotal += mlm.item<float>() * factor;
             nspTotal += nsp.item<float>() * factor;
             tokens += batch.Tokens;
+        }
+        if (_group.IsDistributed)
+        {
+            _parallel.SumGradients();
+            double[] sums = [total, mlmTotal, nspTotal, tokens];
+            _group.Sum(sums);
+            (total, mlmTotal, nspTotal, tokens) = (sums[0], sums[1], sums[2], (long)sums[3]);
         }
         // The norm is checked as well as the loss: a finite loss can still back-propagate an overflow.
         double norm = double.IsFinite(total) ? nn.utils.clip_grad_norm_(_parameters, _options.MaxGradNorm) : double.NaN;
