@@ -44,40 +44,56 @@ public static class AllreduceBenchmark
         long floats = parameters.Sum(p => p.numel());
         double bytes = floats * 4.0;
 
-        // The reference: one buffer, one MPI_Allreduce per round, nothing else.
+        // The reference: one buffer, one MPI_Allreduce per round, nothing else. The contenders run in the same rounds,
+        // one after the other, so that the machine's drift touches them all alike.
         var buffer = new float[floats];
-        double plain = TimePerRound(group, rounds, () => group.Sum(buffer.AsSpan()));
-        var results = new List<object>();
-        foreach (double mb in bucketsMb)
+        var contenders = bucketsMb.Select(mb => new DataParallel(group, parameters, (long)(mb * (1 << 20)))).ToList();
+        var plain = new List<double>();
+        var whole = contenders.Select(_ => new List<double>()).ToList();
+        var collectives = contenders.Select(_ => new List<double>()).ToList();
+        for (int round = 0; round < rounds + 2; round++)
         {
-            var parallel = new DataParallel(group, parameters, (long)(mb * (1 << 20)));
-            double seconds = TimePerRound(group, rounds, parallel.SumGradients);
-            results.Add(new { bucket_mb = mb, milliseconds = seconds * 1e3, reductions_per_step = parallel.Reductions / (rounds + 2), gigabytes_per_second = bytes / seconds / 1e9, share_of_plain = plain / seconds });
+            double plainSeconds = Timed(group, () => group.Sum(buffer.AsSpan()));
+            if (round >= 2) plain.Add(plainSeconds);
+            for (int c = 0; c < contenders.Count; c++)
+            {
+                var before = contenders[c].AllreduceTime;
+                double seconds = Timed(group, contenders[c].SumGradients);
+                if (round < 2) continue;
+                whole[c].Add(seconds);
+                collectives[c].Add(MeanOverRanks(group, (contenders[c].AllreduceTime - before).TotalSeconds));
+            }
         }
+        double plainMedian = Median.Of(plain);
+        var results = contenders.Select((parallel, c) => new
+        {
+            bucket_mb = bucketsMb[c], calls_per_step = parallel.Reductions / (rounds + 2),
+            milliseconds = Median.Of(whole[c]) * 1e3, gigabytes_per_second = bytes / Median.Of(whole[c]) / 1e9, share_of_plain = plainMedian / Median.Of(whole[c]),
+            allreduce_milliseconds = Median.Of(collectives[c]) * 1e3, allreduce_share_of_plain = plainMedian / Median.Of(collectives[c]),
+        }).ToList();
         if (group.IsRoot)
             Console.WriteLine(JsonSerializer.Serialize(new
             {
                 ranks = group.Size, preset, vocab, gradient_floats = floats, gradient_megabytes = bytes / (1 << 20),
-                plain_allreduce = new { milliseconds = plain * 1e3, gigabytes_per_second = bytes / plain / 1e9 },
+                plain_allreduce = new { milliseconds = plainMedian * 1e3, gigabytes_per_second = bytes / plainMedian / 1e9 },
                 data_parallel = results,
             }));
         return 0;
     }
 
-    // Median seconds per round after two warm-up rounds, every round started together.
-    private static double TimePerRound(ProcessGroup group, int rounds, Action round)
+    // Seconds of one round, every rank starting together; the ranks finish an allreduce together, so their mean is the round's.
+    private static double Timed(ProcessGroup group, Action round)
     {
-        var times = new List<double>();
-        for (int i = 0; i < rounds + 2; i++)
-        {
-            group.Barrier();
-            var clock = Stopwatch.StartNew();
-            round();
-            // The ranks finish an allreduce together: their mean time is the round's.
-            double[] elapsed = [clock.Elapsed.TotalSeconds];
-            group.Sum(elapsed);
-            if (i >= 2) times.Add(elapsed[0] / group.Size);
-        }
-        return Median.Of(times);
+        group.Barrier();
+        var clock = Stopwatch.StartNew();
+        round();
+        return MeanOverRanks(group, clock.Elapsed.TotalSeconds);
+    }
+
+    private static double MeanOverRanks(ProcessGroup group, double seconds)
+    {
+        double[] sum = [seconds];
+        group.Sum(sum);
+        return sum[0] / group.Size;
     }
 }

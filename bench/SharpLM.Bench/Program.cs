@@ -15,7 +15,7 @@ return args.FirstOrDefault() switch
     "clean-corpus" when args.Length >= 3 => CleaningBenchmark.Corpus(args[1..]),
     "near-dup" when args.Length >= 2 => CleaningBenchmark.NearDuplicates(args[1..]),
     "serve-load" when args.Length >= 4 => ServeLoadBenchmark.Run(args[1..]),
-    "allreduce" => AllreduceBenchmark.Run(args[1..]),
+    "allreduce" => RunThenLeaveMpi(() => AllreduceBenchmark.Run(args[1..])),
     _ => Usage(),
 };
 
@@ -39,6 +39,13 @@ static int WriteRandomInit(string like, string folder)
     SharpLM.Interop.HuggingFaceCheckpoint.Save(model, config, tokenizer.Vocabulary, folder, tokenizer.Lowercase);
     Console.WriteLine($"random initialisation of {like} -> {folder}");
     return 0;
+}
+
+// A process that joined MPI leaves it before exiting, or mpirun reports an abnormal end.
+static int RunThenLeaveMpi(Func<int> benchmark)
+{
+    try { return benchmark(); }
+    finally { SharpLM.Distributed.ProcessGroup.Leave(); }
 }
 
 static int PrintPath(string path)

@@ -1,4 +1,5 @@
 using System.Diagnostics;
+using System.Runtime.InteropServices;
 using TorchSharp;
 using TorchSharp.Modules;
 using static TorchSharp.torch;
@@ -8,8 +9,10 @@ namespace SharpLM.Distributed;
 /// <summary>
 /// Data-parallel training over a <see cref="ProcessGroup"/>, as PyTorch's DistributedDataParallel and Horovod do it:
 /// every rank holds the whole model, starts from rank 0's weights, trains on its own micro-batches, and before
-/// each update the gradients are summed over the ranks, flattened into buckets of about
-/// <see cref="DefaultBucketBytes"/> and reduced in place, so that every rank takes the same step. The gradients
+/// each update the gradients are summed over the ranks, so that every rank takes the same step. Gradients of at
+/// least <see cref="DirectBytes"/> are reduced in place where they lie; the small ones (biases, LayerNorm, small
+/// matrices) are flattened into buckets of about <see cref="DefaultBucketBytes"/>, reduced, and copied back, so
+/// that a model's hundreds of small tensors cost a few calls, and its large ones no copy. The gradients
 /// are summed, not averaged: the trainers divide each loss by the whole step's count (examples, masked tokens),
 /// which makes N ranks the same arithmetic as one rank accumulating N times as many micro-batches.
 /// </summary>
@@ -18,9 +21,18 @@ public sealed class DataParallel
     /// <summary>PyTorch DDP's default bucket: large enough that per-call latency vanishes, small enough to stay in cache-sized pieces.</summary>
     public const long DefaultBucketBytes = 25L << 20;
 
+    /// <summary>
+    /// Gradients this large are their own bucket, reduced without a copy: above it one call's latency is a small part
+    /// of its transfer, while copying into a bucket and back would double the memory traffic (measured in docs/distributed.md).
+    /// </summary>
+    public const long DirectBytes = 1L << 20;
+
     private readonly IReadOnlyList<Parameter> _parameters;
     private readonly long _bucketElements;
     private readonly Stopwatch _communication = new();
+    private readonly Stopwatch _collectives = new();
+    private List<Bucket>? _buckets;
+    private bool[] _present = [];
 
     /// <summary>Data parallelism of <paramref name="parameters"/> over <paramref name="group"/>.</summary>
     public DataParallel(ProcessGroup group, IReadOnlyList<Parameter> parameters, long bucketBytes = DefaultBucketBytes)
@@ -36,6 +48,9 @@ public sealed class DataParallel
 
     /// <summary>Time spent summing gradients over the ranks (flattening, the allreduce and copying back), for the benchmark.</summary>
     public TimeSpan CommunicationTime => _communication.Elapsed;
+
+    /// <summary>The part of <see cref="CommunicationTime"/> spent in MPI_Allreduce itself.</summary>
+    public TimeSpan AllreduceTime => _collectives.Elapsed;
 
     /// <summary>Gradient allreduce calls made so far.</summary>
     public int Reductions { get; private set; }
@@ -64,38 +79,81 @@ public sealed class DataParallel
         {
             using var scope = NewDisposeScope();
             using var _ = no_grad();
-            var bucket = new List<Tensor>();
-            long elements = 0;
-            foreach (var parameter in _parameters)
+            var gradients = _parameters.Select(p => p.grad).ToList();
+            foreach (var bucket in BucketsFor(gradients))
             {
-                if (parameter.grad is not { } gradient) continue;
-                if (elements > 0 && elements + gradient.numel() > _bucketElements)
+                if (bucket.Buffer is null)
                 {
-                    Reduce(bucket);
-                    bucket.Clear();
-                    elements = 0;
+                    var gradient = gradients[bucket.Members[0]]!;
+                    Reduce(gradient);
                 }
-                bucket.Add(gradient);
-                elements += gradient.numel();
+                else
+                {
+                    long offset = 0;
+                    foreach (int i in bucket.Members)
+                    {
+                        long n = gradients[i]!.numel();
+                        bucket.Buffer.narrow(0, offset, n).copy_(gradients[i]!.reshape(-1));
+                        offset += n;
+                    }
+                    Reduce(bucket.Buffer);
+                    offset = 0;
+                    foreach (int i in bucket.Members)
+                    {
+                        long n = gradients[i]!.numel();
+                        gradients[i]!.copy_(bucket.Buffer.narrow(0, offset, n).view_as(gradients[i]!));
+                        offset += n;
+                    }
+                }
+                Reductions++;
             }
-            if (bucket.Count > 0) Reduce(bucket);
         }
         finally { _communication.Stop(); }
     }
 
-    private void Reduce(List<Tensor> gradients)
+    private void Reduce(Tensor values)
     {
-        if (gradients.Any(g => g.dtype != ScalarType.Float32))
-            throw new InvalidOperationException("data-parallel training sums float32 gradients; a gradient has another type.");
-        using var flat = cat(gradients.Select(g => g.reshape(-1)).ToList(), 0);
-        Group.Sum(System.Runtime.InteropServices.MemoryMarshal.Cast<byte, float>(flat.bytes));
-        Reductions++;
-        long offset = 0;
-        foreach (var gradient in gradients)
-        {
-            long n = gradient.numel();
-            gradient.copy_(flat.narrow(0, offset, n).view_as(gradient));
-            offset += n;
-        }
+        _collectives.Start();
+        Group.Sum(MemoryMarshal.Cast<byte, float>(values.bytes));
+        _collectives.Stop();
     }
+
+    // The buckets of the parameters that have gradients, made once and kept, so that their buffers are not
+    // allocated (and their pages faulted in) at every step; made again if the set of gradients changes.
+    private List<Bucket> BucketsFor(List<Tensor?> gradients)
+    {
+        bool[] present = gradients.Select(g => g is not null).ToArray();
+        if (_buckets is not null && present.AsSpan().SequenceEqual(_present)) return _buckets;
+        foreach (var old in _buckets ?? []) old.Buffer?.Dispose();
+        var buckets = new List<Bucket>();
+        var members = new List<int>();
+        long elements = 0;
+        void Close()
+        {
+            if (members.Count == 0) return;
+            buckets.Add(new Bucket(members.ToArray(), zeros(elements, dtype: ScalarType.Float32).DetachFromDisposeScope()));
+            members.Clear();
+            elements = 0;
+        }
+        for (int i = 0; i < gradients.Count; i++)
+        {
+            if (gradients[i] is not { } gradient) continue;
+            if (gradient.dtype != ScalarType.Float32)
+                throw new InvalidOperationException("data-parallel training sums float32 gradients; a gradient has another type.");
+            if (gradient.numel() * sizeof(float) >= DirectBytes && gradient.is_contiguous())
+            {
+                buckets.Add(new Bucket([i], null));
+                continue;
+            }
+            if (elements > 0 && elements + gradient.numel() > _bucketElements) Close();
+            members.Add(i);
+            elements += gradient.numel();
+        }
+        Close();
+        _present = present;
+        return _buckets = buckets;
+    }
+
+    // A large gradient alone (no buffer), or small ones flattened into a buffer of their total size.
+    private sealed record Bucket(int[] Members, Tensor? Buffer);
 }

@@ -74,18 +74,22 @@ internal sealed unsafe class MpiLibrary
     /// <summary>MPI_IN_PLACE in Open MPI.</summary>
     public static void* InPlace => (void*)1;
 
-    /// <summary>Loads libmpi, or explains what to install.</summary>
+    /// <summary>The environment variable that names the library file, for an Open MPI outside the loader's search path.</summary>
+    public const string PathVariable = "SHARPLM_MPI_LIBRARY";
+
+    /// <summary>Loads libmpi (the file <see cref="PathVariable"/> names, else the loader's libmpi.so.40), or explains what to install.</summary>
     public static MpiLibrary Load()
     {
         var failures = new List<string>();
-        foreach (string name in Names)
+        string? named = Environment.GetEnvironmentVariable(PathVariable);
+        foreach (string name in named is { Length: > 0 } ? [named] : Names)
         {
             try { return new MpiLibrary(NativeLibrary.Load(name), name); }
             catch (DllNotFoundException e) { failures.Add(e.Message.Split('\n')[0]); }
         }
         throw new InvalidInputException("this process was started by mpirun, but Open MPI's library could not be loaded " +
             $"({string.Join("; ", failures)}). Install it on every machine of the run (Debian: apt-get install openmpi-bin libopenmpi-dev), " +
-            "or run SharpLM without mpirun.");
+            $"set {PathVariable} to its libmpi.so.40, or run SharpLM without mpirun.");
     }
 
     /// <summary>MPI_Init_thread; returns the thread level granted.</summary>

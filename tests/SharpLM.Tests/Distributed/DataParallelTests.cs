@@ -183,6 +183,18 @@ public class DataParallelTests : IDisposable
         Assert.Null(SharpLM.Distributed.ProcessGroup.Joined);
     }
 
+    [Fact]
+    public void Started_by_mpirun_without_a_loadable_libmpi_it_says_so_and_exits_1()
+    {
+        var (data, config) = TestData.TinyPretrainingRun(_temp);
+        string missing = _temp.Of("no-such-dir/libmpi.so.40");
+        var run = ChildProcessCli.RunUnder($"OMPI_COMM_WORLD_RANK=0 OMPI_COMM_WORLD_SIZE=2 SHARPLM_MPI_LIBRARY='{missing}'",
+            Pretrain(data, config, _temp.Of("run"), accumulation: 1));
+        run.AssertFailsNaming(missing, "this process was started by mpirun, but Open MPI's library could not be loaded");
+        Assert.Contains("apt-get install openmpi-bin libopenmpi-dev", run.Error);
+        Assert.False(Directory.Exists(_temp.Of("run")));
+    }
+
     // metrics.jsonl without the fields that measure time.
     private static string WithoutTimes(string line)
     {
