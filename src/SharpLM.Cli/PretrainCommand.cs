@@ -159,7 +159,7 @@ public static class PretrainCommand
             }
             else if (group.IsRoot && File.Exists(metricsPath)) File.Delete(metricsPath);
             context.Error.WriteLine($"pretraining {(objective is ElectraObjective ? "an ELECTRA discriminator " : "")}{modelConfig.NumHiddenLayers}x{modelConfig.HiddenSize} ({model.parameters().Sum(p => p.numel()):N0} parameters{(objective is ElectraObjective e ? $" with the generator's {e.Model.Generator.Config.HiddenSize}-wide layers" : "")}) on {train.Count:N0} examples, batch {options.BatchSize}x{options.GradientAccumulation}" +
-                (group.IsDistributed ? $"x{group.Size} ranks ({threadCount} threads each)" : "") + ", " +
+                (group.IsDistributed ? $"x{group.Size} ranks, {threadCount} threads per rank" : "") + ", " +
                 (options.MaxTime is { } t ? $"for {t}" : $"{options.MaxSteps:N0} steps") +
                 (SharpLM.Model.MixedPrecision.Parse(options.Precision) is null ? ", fp32" : ", bf16 mixed precision") + $", into {folder}");
             if (!group.IsRoot)

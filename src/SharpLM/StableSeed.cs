@@ -20,4 +20,12 @@ public static class StableSeed
         }
         return (int)(state & 0x7FFFFFFF);
     }
+
+    /// <summary>
+    /// The seed of dropout (and any other draw of the generator) for micro-batch <paramref name="microBatch"/> of
+    /// <paramref name="step"/>, numbered over all ranks: whoever trains that micro-batch draws the same numbers. Micro-batch
+    /// 0 keeps the seed a whole step had before steps were split, so runs of one micro-batch per step keep their curves.
+    /// </summary>
+    public static int ForMicroBatch(int seed, long step, long microBatch) =>
+        microBatch == 0 ? Of(seed, step, 1) : Of(seed, step, 1, microBatch);
 }

@@ -149,7 +149,7 @@ public sealed class FineTuningTrainer<TExample>
                 if (!_group.IsDistributed) break;
                 batch = [examples[0]];
             }
-            random.manual_seed(microBatch == 0 ? StableSeed.Of(_options.Seed, step, 1) : StableSeed.Of(_options.Seed, step, 1, microBatch));
+            random.manual_seed(StableSeed.ForMicroBatch(_options.Seed, step, microBatch));
             var (mean, batchTokens) = _loss(batch);
             var loss = weight == 1 ? mean : mean * weight;
             loss.backward();

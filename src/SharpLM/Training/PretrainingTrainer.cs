@@ -267,7 +267,7 @@ public sealed class PretrainingTrainer
             // Dropout (and ELECTRA's sampling) draws from a generator seeded by the step and the micro-batch's number
             // in it, so that a resumed run, and any split of the micro-batches over ranks, draws the same numbers.
             if (firstMicroBatch is long start)
-                random.manual_seed(start + j == 0 ? StableSeed.Of(_options.Seed, Step, 1) : StableSeed.Of(_options.Seed, Step, 1, start + j));
+                random.manual_seed(StableSeed.ForMicroBatch(_options.Seed, Step, start + j));
             var (stepLoss, mlm, nsp) = _objective.Loss(batch, counts, _train.NextSentence);
             var loss = factor == 1 ? stepLoss : stepLoss * factor;
             loss.backward();

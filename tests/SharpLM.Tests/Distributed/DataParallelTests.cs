@@ -51,7 +51,7 @@ public class DataParallelTests : IDisposable
         // Rank 0 alone wrote the run: the same files as one process, and one set of progress lines.
         Assert.Equal(FilesOf(single).Where(f => !f.EndsWith("loss.png")), FilesOf(parallel).Where(f => !f.EndsWith("loss.png")));
         Assert.Single(two.Error.Split('\n'), l => l.StartsWith("step      20 "));
-        Assert.Contains("x2 ranks (1 threads each)", two.Error);
+        Assert.Contains("batch 4x1x2 ranks, 1 threads per rank", two.Error);
     }
 
     [Fact]
