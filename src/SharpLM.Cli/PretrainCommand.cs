@@ -156,6 +156,9 @@ public static class PretrainCommand
                 trainer.Resume(checkpoint);
                 if (group.IsRoot) TrainingLog.KeepUpTo(metricsPath, trainer.Step);
                 context.Error.WriteLine($"resumed from {checkpoint} at step {trainer.Step}");
+                if (trainer.ResumedExamplesPerStep is long before && before != trainer.ExamplesPerStep)
+                    context.Error.WriteLine($"warning: {checkpoint} was trained with {before} examples per step and this run takes {trainer.ExamplesPerStep} " +
+                        "(ranks x --grad-accum x --batch-size): it continues from the same data, but it is not the same run; keep the product to continue it exactly.");
             }
             else if (group.IsRoot && File.Exists(metricsPath)) File.Delete(metricsPath);
             context.Error.WriteLine($"pretraining {(objective is ElectraObjective ? "an ELECTRA discriminator " : "")}{modelConfig.NumHiddenLayers}x{modelConfig.HiddenSize} ({model.parameters().Sum(p => p.numel()):N0} parameters{(objective is ElectraObjective e ? $" with the generator's {e.Model.Generator.Config.HiddenSize}-wide layers" : "")}) on {train.Count:N0} examples, batch {options.BatchSize}x{options.GradientAccumulation}" +

@@ -76,6 +76,15 @@ public sealed class PretrainingTrainer
     /// <summary>Optimizer steps done.</summary>
     public int Step { get; private set; }
 
+    /// <summary>Examples per optimizer step over all ranks: ranks x <see cref="PretrainingOptions.GradientAccumulation"/> x <see cref="PretrainingOptions.BatchSize"/>.</summary>
+    public long ExamplesPerStep => (long)_group.Size * _options.GradientAccumulation * _options.BatchSize;
+
+    /// <summary>
+    /// After <see cref="Resume"/> on rank 0: the global batch of the run that wrote the checkpoint (null if it did not
+    /// say). Resuming with another one continues from the same data position, but not the same run.
+    /// </summary>
+    public long? ResumedExamplesPerStep { get; private set; }
+
     /// <summary>Training examples consumed (across epochs).</summary>
     public long DataPosition { get; private set; }
 
@@ -126,6 +135,7 @@ public sealed class PretrainingTrainer
             Step = state.Step;
             DataPosition = state.DataPosition;
             SkippedSteps = state.SkippedSteps;
+            ResumedExamplesPerStep = state.ExamplesPerStep > 0 ? state.ExamplesPerStep : null;
         }
         if (!_group.IsDistributed) return;
         _parallel.BroadcastParameters();
@@ -227,7 +237,7 @@ public sealed class PretrainingTrainer
         try
         {
             var result = TrainOn(batches, learningRate, first);
-            DataPosition += (long)_group.Size * perRank * _options.BatchSize;
+            DataPosition += ExamplesPerStep;
             return result;
         }
         finally { foreach (var batch in batches) batch.Dispose(); }
@@ -348,7 +358,7 @@ public sealed class PretrainingTrainer
             _objective.Save(temporary, _vocabulary, _lowercase);
             _optimizer.save_py(Path.Combine(temporary, "optimizer.bin"));
             AtomicFile.WriteAllText(Path.Combine(temporary, "trainer_state.json"),
-                JsonSerializer.Serialize(new CheckpointState(Step, DataPosition, _options.Seed, SkippedSteps), new JsonSerializerOptions { WriteIndented = true }));
+                JsonSerializer.Serialize(new CheckpointState(Step, DataPosition, _options.Seed, SkippedSteps, ExamplesPerStep), new JsonSerializerOptions { WriteIndented = true }));
             CheckpointManifest.Write(temporary);
         }
         catch (Exception e) when (AtomicFile.WriteFailure(e) is not null)
@@ -370,5 +380,10 @@ public sealed class PretrainingTrainer
     }
 
     /// <summary>What trainer_state.json holds.</summary>
-    public sealed record CheckpointState(int Step, long DataPosition, int Seed, int SkippedSteps = 0);
+    /// <param name="Step">Optimizer steps done.</param>
+    /// <param name="DataPosition">Training examples consumed.</param>
+    /// <param name="Seed">The run's seed.</param>
+    /// <param name="SkippedSteps">Steps whose update was skipped.</param>
+    /// <param name="ExamplesPerStep">The global batch: ranks x micro-batches x batch size (0 in checkpoints older than data parallelism).</param>
+    public sealed record CheckpointState(int Step, long DataPosition, int Seed, int SkippedSteps = 0, long ExamplesPerStep = 0);
 }

@@ -88,9 +88,17 @@ public class DataParallelTests : IDisposable
         var two = MpiRun.Run(2, Pretrain(data, config, resumed, accumulation: 1, "--resume"));
         Assert.True(two.ExitCode == 0, two.Output + two.Error);
         Assert.Contains("resumed from", two.Error);
+        Assert.DoesNotContain("examples per step", two.Error);
 
         Assert.Equal(Losses(single).Values, Losses(resumed).Values);
         Assert.Equal(File.ReadAllBytes(Weights(single)), File.ReadAllBytes(Weights(resumed)));
+        // Another global batch continues from the same data, with a warning that it is not the same run.
+        string other = _temp.Of("other");
+        CopyFolder(single, other);
+        File.WriteAllText(Path.Combine(other, "checkpoints", "latest"), "step-0000010\n");
+        var changed = ChildProcessCli.RunUnder("", Pretrain(data, config, other, accumulation: 1, "--resume"));
+        Assert.True(changed.ExitCode == 0, changed.Error);
+        Assert.Contains("was trained with 8 examples per step and this run takes 4", changed.Error);
     }
 
     [Fact]
