@@ -89,21 +89,10 @@ public sealed class DataParallel
                 }
                 else
                 {
-                    long offset = 0;
-                    foreach (int i in bucket.Members)
-                    {
-                        long n = gradients[i]!.numel();
-                        bucket.Buffer.narrow(0, offset, n).copy_(gradients[i]!.reshape(-1));
-                        offset += n;
-                    }
+                    // One native call per gradient each way: the buffer's views are made with the bucket.
+                    for (int m = 0; m < bucket.Members.Length; m++) bucket.Views[m].copy_(gradients[bucket.Members[m]]!);
                     Reduce(bucket.Buffer);
-                    offset = 0;
-                    foreach (int i in bucket.Members)
-                    {
-                        long n = gradients[i]!.numel();
-                        gradients[i]!.copy_(bucket.Buffer.narrow(0, offset, n).view_as(gradients[i]!));
-                        offset += n;
-                    }
+                    for (int m = 0; m < bucket.Members.Length; m++) gradients[bucket.Members[m]]!.copy_(bucket.Views[m]);
                 }
                 Reductions++;
             }
@@ -124,14 +113,27 @@ public sealed class DataParallel
     {
         bool[] present = gradients.Select(g => g is not null).ToArray();
         if (_buckets is not null && present.AsSpan().SequenceEqual(_present)) return _buckets;
-        foreach (var old in _buckets ?? []) old.Buffer?.Dispose();
+        foreach (var old in _buckets ?? [])
+        {
+            foreach (var view in old.Views) view.Dispose();
+            old.Buffer?.Dispose();
+        }
         var buckets = new List<Bucket>();
         var members = new List<int>();
         long elements = 0;
         void Close()
         {
             if (members.Count == 0) return;
-            buckets.Add(new Bucket(members.ToArray(), zeros(elements, dtype: ScalarType.Float32).DetachFromDisposeScope()));
+            var buffer = zeros(elements, dtype: ScalarType.Float32).DetachFromDisposeScope();
+            var views = new Tensor[members.Count];
+            long offset = 0;
+            for (int m = 0; m < members.Count; m++)
+            {
+                var gradient = gradients[members[m]]!;
+                views[m] = buffer.narrow(0, offset, gradient.numel()).view(gradient.shape).DetachFromDisposeScope();
+                offset += gradient.numel();
+            }
+            buckets.Add(new Bucket(members.ToArray(), buffer, views));
             members.Clear();
             elements = 0;
         }
@@ -142,7 +144,7 @@ public sealed class DataParallel
                 throw new InvalidOperationException("data-parallel training sums float32 gradients; a gradient has another type.");
             if (gradient.numel() * sizeof(float) >= DirectBytes && gradient.is_contiguous())
             {
-                buckets.Add(new Bucket([i], null));
+                buckets.Add(new Bucket([i], null, []));
                 continue;
             }
             if (elements > 0 && elements + gradient.numel() > _bucketElements) Close();
@@ -154,6 +156,7 @@ public sealed class DataParallel
         return _buckets = buckets;
     }
 
-    // A large gradient alone (no buffer), or small ones flattened into a buffer of their total size.
-    private sealed record Bucket(int[] Members, Tensor? Buffer);
+    // A large gradient alone (no buffer), or small ones flattened into a buffer of their total size, with a view of the
+    // buffer shaped as each.
+    private sealed record Bucket(int[] Members, Tensor? Buffer, Tensor[] Views);
 }
