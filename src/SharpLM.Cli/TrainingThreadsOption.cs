@@ -12,14 +12,13 @@ internal static class TrainingThreadsOption
     public static Option<int> Create() => new("--threads")
     {
         Description = "CPU threads for tensor work, per process (default: the core count; under mpirun, the cores shared among this machine's ranks).",
-        DefaultValueFactory = _ => Environment.ProcessorCount / Math.Max(1, RanksOnThisMachine),
+        DefaultValueFactory = _ => Math.Max(1, Environment.ProcessorCount / Math.Max(1, RanksOnThisMachine)),
     };
 
     /// <summary>Sets TorchSharp's intra-op threads from the option; at least one.</summary>
     public static int Apply(ParseResult parse, Option<int> option)
     {
         int threads = parse.GetValue(option);
-        if (threads < 1 && parse.GetResult(option) is { Implicit: true }) threads = 1;
         if (threads < 1) throw new InvalidInputException($"--threads {threads}: must be at least 1.");
         TorchSharp.torch.set_num_threads(threads);
         return threads;

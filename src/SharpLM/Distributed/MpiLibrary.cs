@@ -134,9 +134,6 @@ internal sealed unsafe class MpiLibrary
     /// <summary>MPI_Allreduce in place on <paramref name="count"/> elements at <paramref name="buffer"/>.</summary>
     public void AllreduceInPlace(void* buffer, int count, nint type, nint op) => Check(_allreduce(InPlace, buffer, count, type, op, World), "MPI_Allreduce");
 
-    /// <summary>MPI_Allreduce from one buffer into another (the plain loop the benchmark measures against).</summary>
-    public void Allreduce(void* send, void* receive, int count, nint type, nint op) => Check(_allreduce(send, receive, count, type, op, World), "MPI_Allreduce");
-
     /// <summary>MPI_Bcast of <paramref name="count"/> elements from <paramref name="root"/>.</summary>
     public void Broadcast(void* buffer, int count, nint type, int root) => Check(_bcast(buffer, count, type, root, World), "MPI_Bcast");
 

@@ -135,9 +135,6 @@ public sealed unsafe class ProcessGroup
         Environment.Exit(code);
     }
 
-    /// <summary>The raw library, for the benchmark's plain MPI loop.</summary>
-    internal MpiLibrary? Library => _mpi;
-
     /// <summary>Leaves MPI (MPI_Finalize) if this process joined it; call once, as the process ends.</summary>
     public static void Leave()
     {

@@ -30,6 +30,29 @@ public class DataParallelTests : IDisposable
         File.ReadLines(Path.Combine(run, "metrics.jsonl")).Select(l => JsonDocument.Parse(l).RootElement)
             .ToDictionary(r => r.GetProperty("step").GetInt32(), r => r.GetProperty("loss").GetDouble());
 
+    // One process, which must succeed.
+    private static CliRun OneProcess(params string[] args)
+    {
+        var run = ChildProcessCli.RunUnder("", args);
+        Assert.True(run.ExitCode == 0, run.Error);
+        return run;
+    }
+
+    // Ranks under mpirun, which must succeed.
+    private static CliRun Ranks(int ranks, params string[] args)
+    {
+        var run = MpiRun.Run(ranks, args);
+        Assert.True(run.ExitCode == 0, run.Output + run.Error);
+        return run;
+    }
+
+    // A copy of a finished 20-step run as it stood at its checkpoint of step 10 (the later checkpoint is still there, unnamed).
+    private static void CopyAtStep10(string run, string copy)
+    {
+        CopyFolder(run, copy);
+        File.WriteAllText(Path.Combine(copy, "checkpoints", "latest"), "step-0000010\n");
+    }
+
     private static string Weights(string run) => Path.Combine(run, "model", "model.safetensors");
 
     private static IEnumerable<string> FilesOf(string folder) =>
@@ -40,10 +63,8 @@ public class DataParallelTests : IDisposable
     {
         var (data, config) = TestData.TinyPretrainingRun(_temp);
         string single = _temp.Of("single"), parallel = _temp.Of("parallel");
-        var one = ChildProcessCli.RunUnder("", Pretrain(data, config, single, accumulation: 2));
-        Assert.True(one.ExitCode == 0, one.Error);
-        var two = MpiRun.Run(2, Pretrain(data, config, parallel, accumulation: 1));
-        Assert.True(two.ExitCode == 0, two.Output + two.Error);
+        OneProcess(Pretrain(data, config, single, accumulation: 2));
+        var two = Ranks(2, Pretrain(data, config, parallel, accumulation: 1));
 
         Assert.Equal(File.ReadAllBytes(Weights(single)), File.ReadAllBytes(Weights(parallel)));
         Assert.Equal(Losses(single).Values, Losses(parallel).Values);
@@ -59,10 +80,8 @@ public class DataParallelTests : IDisposable
     {
         var (data, config) = TestData.TinyPretrainingRun(_temp);
         string single = _temp.Of("single"), parallel = _temp.Of("parallel");
-        var one = ChildProcessCli.RunUnder("", Pretrain(data, config, single, accumulation: 3));
-        Assert.True(one.ExitCode == 0, one.Error);
-        var three = MpiRun.Run(3, Pretrain(data, config, parallel, accumulation: 1));
-        Assert.True(three.ExitCode == 0, three.Output + three.Error);
+        OneProcess(Pretrain(data, config, single, accumulation: 3));
+        Ranks(3, Pretrain(data, config, parallel, accumulation: 1));
 
         // Three partial sums may be added in another order than one process adds them.
         var expected = Safetensors.LoadStateDict(Weights(single));
@@ -77,16 +96,13 @@ public class DataParallelTests : IDisposable
     {
         var (data, config) = TestData.TinyPretrainingRun(_temp);
         string single = _temp.Of("single"), resumed = _temp.Of("resumed");
-        var one = ChildProcessCli.RunUnder("", Pretrain(data, config, single, accumulation: 2));
-        Assert.True(one.ExitCode == 0, one.Error);
+        OneProcess(Pretrain(data, config, single, accumulation: 2));
 
         // The one-process run as it stood at its checkpoint of step 10, continued by two ranks with the same global batch.
-        CopyFolder(single, resumed);
+        CopyAtStep10(single, resumed);
         Directory.Delete(Path.Combine(resumed, "model"), recursive: true);
         Directory.Delete(Path.Combine(resumed, "checkpoints", "step-0000020"), recursive: true);
-        File.WriteAllText(Path.Combine(resumed, "checkpoints", "latest"), "step-0000010\n");
-        var two = MpiRun.Run(2, Pretrain(data, config, resumed, accumulation: 1, "--resume"));
-        Assert.True(two.ExitCode == 0, two.Output + two.Error);
+        var two = Ranks(2, Pretrain(data, config, resumed, accumulation: 1, "--resume"));
         Assert.Contains("resumed from", two.Error);
         Assert.DoesNotContain("examples per step", two.Error);
 
@@ -94,10 +110,8 @@ public class DataParallelTests : IDisposable
         Assert.Equal(File.ReadAllBytes(Weights(single)), File.ReadAllBytes(Weights(resumed)));
         // Another global batch continues from the same data, with a warning that it is not the same run.
         string other = _temp.Of("other");
-        CopyFolder(single, other);
-        File.WriteAllText(Path.Combine(other, "checkpoints", "latest"), "step-0000010\n");
-        var changed = ChildProcessCli.RunUnder("", Pretrain(data, config, other, accumulation: 1, "--resume"));
-        Assert.True(changed.ExitCode == 0, changed.Error);
+        CopyAtStep10(single, other);
+        var changed = OneProcess(Pretrain(data, config, other, accumulation: 1, "--resume"));
         Assert.Contains("was trained with 8 examples per step and this run takes 4", changed.Error);
     }
 
@@ -116,10 +130,8 @@ public class DataParallelTests : IDisposable
             ["finetune", "classify", "--model", model, "--train", train, "--dev", dev, "--output", output, "--epochs", "2", "--batch-size", "4",
              "--grad-accum", accumulation.ToString(), "--lr", "1e-3", "--max-length", "32", "--threads", "1", "--seed", "3"];
         string single = _temp.Of("single"), parallel = _temp.Of("parallel");
-        var one = ChildProcessCli.RunUnder("", Finetune(single, 2));
-        Assert.True(one.ExitCode == 0, one.Error);
-        var two = MpiRun.Run(2, Finetune(parallel, 1));
-        Assert.True(two.ExitCode == 0, two.Output + two.Error);
+        var one = OneProcess(Finetune(single, 2));
+        var two = Ranks(2, Finetune(parallel, 1));
 
         Assert.Contains("step      5/10", one.Error);
         Assert.Equal(File.ReadAllBytes(Path.Combine(single, "model.safetensors")), File.ReadAllBytes(Path.Combine(parallel, "model.safetensors")));
@@ -161,8 +173,7 @@ public class DataParallelTests : IDisposable
     {
         var (data, config) = TestData.TinyPretrainingRun(_temp);
         string run = _temp.Of("run");
-        var first = ChildProcessCli.RunUnder("", Pretrain(data, config, run, accumulation: 2));
-        Assert.True(first.ExitCode == 0, first.Error);
+        OneProcess(Pretrain(data, config, run, accumulation: 2));
         // A truncated checkpoint: rank 0 reads it alone, while rank 1 waits in the broadcast of its contents.
         string weights = Path.Combine(run, "checkpoints", "step-0000020", "model.safetensors");
         File.WriteAllBytes(weights, File.ReadAllBytes(weights)[..1000]);
