@@ -18,56 +18,6 @@ public static class FinetuneCommand
 {
     private static readonly JsonSerializerOptions Json = new() { PropertyNamingPolicy = JsonNamingPolicy.SnakeCaseLower, DefaultIgnoreCondition = System.Text.Json.Serialization.JsonIgnoreCondition.WhenWritingNull };
 
-    /// <summary>The options every task shares.</summary>
-    private sealed class Common
-    {
-        private static readonly FineTuningOptions Defaults = new();
-        public readonly Option<string> Model = new("--model") { Description = "Pretrained model folder (config.json, vocab.txt, model.safetensors).", Required = true };
-        public readonly Option<string> Train = new("--train") { Description = "Training data file.", Required = true };
-        public readonly Option<string?> Dev = new("--dev") { Description = "Dev data file: evaluated every epoch; the best model is kept. Without it, the last model is saved." };
-        public readonly Option<string> Output = new("--output") { Description = "Folder for the fine-tuned model.", Required = true };
-        public readonly Option<bool> Overwrite = new("--overwrite") { Description = "Replace a model already in --output." };
-        public readonly Option<int> Epochs = new("--epochs") { DefaultValueFactory = _ => Defaults.Epochs, Description = "Passes over the training data." };
-        public readonly Option<double> LearningRate = new("--lr") { DefaultValueFactory = _ => Defaults.LearningRate, Description = "Peak learning rate (AdamW)." };
-        public readonly Option<int> BatchSize = new("--batch-size") { DefaultValueFactory = _ => Defaults.BatchSize, Description = "Examples per micro-batch (a step takes --grad-accum of them on each rank)." };
-        public readonly Option<int> GradAccum = new("--grad-accum") { DefaultValueFactory = _ => Defaults.GradientAccumulation, Description = "Micro-batches per step (per rank under mpirun)." };
-        public readonly Option<int> Threads = TrainingThreadsOption.Create();
-        public readonly Option<double> Warmup = new("--warmup") { DefaultValueFactory = _ => Defaults.WarmupFraction, Description = "Fraction of the steps spent warming up." };
-        public readonly Option<double> WeightDecay = new("--weight-decay") { DefaultValueFactory = _ => Defaults.WeightDecay, Description = "AdamW weight decay (weights only)." };
-        public readonly Option<int> Seed = new("--seed") { DefaultValueFactory = _ => Defaults.Seed, Description = "Seed of the head's initialisation, the shuffles and dropout." };
-        public readonly Option<int> EvalEvery = new("--eval-every") { Description = "Also evaluate every N steps (default: at epoch ends only)." };
-        public readonly Option<int> Patience = new("--patience") { Description = "Early stopping: stop after N evaluations without improvement (default: never)." };
-        public readonly Option<string?> TensorBoard = TensorBoardLog.Option();
-
-        public IEnumerable<Option> All => [Model, Train, Dev, Output, Overwrite, Epochs, LearningRate, BatchSize, GradAccum, Warmup, WeightDecay, Seed, EvalEvery, Patience, Threads, TensorBoard];
-
-        /// <summary>The run's settings; also sets the intra-op threads.</summary>
-        public FineTuningOptions Options(ParseResult parse)
-        {
-            TrainingThreadsOption.Apply(parse, Threads);
-            return new FineTuningOptions
-            {
-                Epochs = parse.GetValue(Epochs), LearningRate = parse.GetValue(LearningRate), BatchSize = parse.GetValue(BatchSize),
-                GradientAccumulation = parse.GetValue(GradAccum), WarmupFraction = parse.GetValue(Warmup), WeightDecay = parse.GetValue(WeightDecay),
-                Seed = parse.GetValue(Seed), EvalEvery = parse.GetValue(EvalEvery), Patience = parse.GetValue(Patience),
-            }.Validate();
-        }
-
-        /// <summary>
-        /// The output folder, refused when it holds a model and --overwrite is not given (a finished run is never replaced by
-        /// accident). Under mpirun only rank 0 looks at it and creates it.
-        /// </summary>
-        public string OutputFolder(ParseResult parse)
-        {
-            string folder = parse.GetValue(Output)!;
-            if (!ProcessGroup.Current.IsRoot) return folder;
-            if (File.Exists(Path.Combine(folder, "config.json")) && !parse.GetValue(Overwrite))
-                throw new InvalidInputException($"{folder}: already holds a model; choose another --output or add --overwrite.");
-            Directory.CreateDirectory(folder);
-            return folder;
-        }
-    }
-
     /// <summary>Creates the verb.</summary>
     public static Command Create(CommandContext context) => new("finetune", "Fine-tune a pretrained model: classify, ner or qa.")
     {
@@ -76,7 +26,7 @@ public static class FinetuneCommand
 
     private static Command Classify(CommandContext context)
     {
-        var common = new Common();
+        var common = new FineTuningCommandOptions();
         var maxLength = new Option<int>("--max-length") { DefaultValueFactory = _ => 128, Description = "Longest input in tokens (longer ones are truncated)." };
         var textColumn = new Option<string>("--text-column") { DefaultValueFactory = _ => "text", Description = "Column or JSON field of the text." };
         var pairColumn = new Option<string>("--text-pair-column") { DefaultValueFactory = _ => "text_pair", Description = "Column or field of the optional second text." };
@@ -85,7 +35,7 @@ public static class FinetuneCommand
         {
             maxLength, textColumn, pairColumn, labelColumn,
         };
-        foreach (var option in common.All) command.Add(option);
+        foreach (var option in common.All()) command.Add(option);
         command.SetAction((parse, cancellation) =>
         {
             var columns = new ClassificationColumns(parse.GetValue(textColumn)!, parse.GetValue(pairColumn)!, parse.GetValue(labelColumn)!);
@@ -108,14 +58,14 @@ public static class FinetuneCommand
 
     private static Command Ner(CommandContext context)
     {
-        var common = new Common();
+        var common = new FineTuningCommandOptions();
         var maxLength = new Option<int>("--max-length") { DefaultValueFactory = _ => 128, Description = "Most tokens per chunk; longer sentences are cut into chunks of whole words." };
         var noCrf = new Option<bool>("--no-crf") { Description = "Tag each word by argmax instead of decoding with a CRF." };
         var command = new Command("ner", "Token classification (named entities or any per-word tags) from CoNLL files; dev metric: entity F1 (token accuracy also reported).")
         {
             maxLength, noCrf,
         };
-        foreach (var option in common.All) command.Add(option);
+        foreach (var option in common.All()) command.Add(option);
         command.SetAction((parse, cancellation) =>
         {
             var train = ConllFile.Read(parse.GetValue(common.Train)!);
@@ -136,13 +86,13 @@ public static class FinetuneCommand
 
     private static Command QuestionAnswering(CommandContext context)
     {
-        var common = new Common();
+        var common = new FineTuningCommandOptions();
         var (maxLength, docStride) = PredictCommand.WindowOptions();
         var command = new Command("qa", "Extractive question answering from SQuAD v1.1 or v2.0 JSON; dev metric: F1 (v2.0: the best F1 over no-answer thresholds); exact match also reported.")
         {
             maxLength, docStride,
         };
-        foreach (var option in common.All) command.Add(option);
+        foreach (var option in common.All()) command.Add(option);
         command.SetAction((parse, cancellation) =>
         {
             var train = SquadFile.Read(parse.GetValue(common.Train)!);
@@ -167,7 +117,8 @@ public static class FinetuneCommand
     internal static Dictionary<string, double> Metrics(object metrics) =>
         JsonSerializer.Deserialize<Dictionary<string, double>>(JsonSerializer.Serialize(metrics, Json))!;
 
-    private static int Run<T>(CommandContext context, FineTuningTrainer<T> trainer, string output, string? tensorboard, CancellationToken cancellation)
+    /// <summary>Runs a trainer with progress, metrics.jsonl and eval_results.json in <paramref name="output"/>; prints the best dev metrics.</summary>
+    internal static int Run<T>(CommandContext context, FineTuningTrainer<T> trainer, string output, string? tensorboard, CancellationToken cancellation)
     {
         if (!ProcessGroup.Current.IsRoot)
         {

@@ -56,10 +56,11 @@ public static class PretrainCommand
         var objectiveName = new Option<string>("--objective") { Description = "mlm: masked LM (with NSP on sentence-pair data); electra: replaced-token detection on every token, with a masked-LM generator 1/4 as wide.", DefaultValueFactory = _ => "mlm" };
         var precision = new Option<string>("--precision") { Description = "auto, fp32 or bf16 (matrix products and attention in bfloat16; weights, optimizer state and losses in float32). Default: the recipe's, auto: bf16 where the CPU has AVX-512 BF16 or AMX." };
         var positions = new Option<string>("--position-embedding-type") { Description = $"How the model knows word order: {string.Join(", ", BertConfig.PositionEmbeddingTypes)} (default: the recipe's, or the --config's)." };
+        var init = new Option<string?>("--init") { Description = "Start from this model folder (SharpLM's or a Hugging Face BERT, pretrained or fine-tuned) instead of random weights, with its vocabulary and config: domain-adaptive or continual pretraining. A missing masked-LM head starts new; the learning rate defaults to 1e-4." };
         var skipNonFinite = new Option<bool>("--skip-nonfinite") { Description = "Skip the update of a step whose loss or gradient is NaN or infinite (counted in metrics) instead of stopping." };
         var command = new Command("pretrain", "Pretrain a BERT (masked LM, and next-sentence prediction on sentence-pair data) or an ELECTRA; no arguments: a tiny model on the embedded English corpus for 3 minutes.")
         {
-            config, recipe, objectiveName, precision, preset, data, corpus, textField, vocab, output, batchSize, gradAccum, lr, weightDecay, warmup, schedule, maxSteps, maxTime, evalEvery, saveEvery, seed, dynamic, resume, logEvery, keep, skipNonFinite, dryRun, threads, noGrouping, beta2, epsilon, clip, positions, tensorboard,
+            config, init, recipe, objectiveName, precision, preset, data, corpus, textField, vocab, output, batchSize, gradAccum, lr, weightDecay, warmup, schedule, maxSteps, maxTime, evalEvery, saveEvery, seed, dynamic, resume, logEvery, keep, skipNonFinite, dryRun, threads, noGrouping, beta2, epsilon, clip, positions, tensorboard,
         };
         command.SetAction((parse, cancellation) =>
         {
@@ -78,9 +79,21 @@ public static class PretrainCommand
             var chosen = PretrainingRecipe.Named(parse.GetValue(recipe)!);
             // The recipe's value unless the option was typed.
             T Pick<T>(Option<T> option, T recipeValue) => parse.GetResult(option) is { Implicit: false } ? parse.GetValue(option)! : recipeValue;
+            string? initFolder = parse.GetValue(init);
+            if (initFolder is not null)
+            {
+                // The model brings its own sizes, options and vocabulary: a flag that sets them would be ignored.
+                foreach (var (option, typed) in new (string, bool)[] { ("--config", parse.GetValue(config) is not null), ("--vocab", parse.GetValue(vocab) is not null),
+                    ("--preset", parse.GetResult(preset) is { Implicit: false }), ("--position-embedding-type", parse.GetValue(positions) is not null),
+                    ("--objective electra", parse.GetValue(objectiveName) == "electra") })
+                    if (typed) throw new InvalidInputException($"--init {initFolder}: the model's config and vocabulary are used, so {option} cannot be given with it.");
+            }
+            var initConfig = initFolder is null ? null : ContinuedPretraining.Config(initFolder);
+            var initTokenizer = initFolder is null ? null : ContinuedPretraining.Tokenizer(initFolder);
             var options = chosen.Training with
             {
-                BatchSize = parse.GetValue(batchSize), GradientAccumulation = parse.GetValue(gradAccum), LearningRate = Pick(lr, chosen.Training.LearningRate),
+                BatchSize = parse.GetValue(batchSize), GradientAccumulation = parse.GetValue(gradAccum),
+                LearningRate = Pick(lr, initFolder is null ? chosen.Training.LearningRate : ContinuedPretraining.DefaultLearningRate),
                 WeightDecay = parse.GetValue(weightDecay), WarmupSteps = Pick(warmup, chosen.Training.WarmupSteps), Schedule = parse.GetValue(schedule)!,
                 MaxSteps = parse.GetValue(maxSteps), MaxTime = budget is null ? null : ParseDuration(budget), EvalEvery = parse.GetValue(evalEvery),
                 SaveEvery = parse.GetValue(saveEvery), LogEvery = parse.GetValue(logEvery), Seed = parse.GetValue(seed), DynamicMasking = parse.GetValue(dynamic),
@@ -102,15 +115,15 @@ public static class PretrainCommand
                 // Rank 0 prepares; the other ranks read the folder once it is written (a folder every machine sees).
                 if (group.IsRoot && !File.Exists(Path.Combine(dataFolder, PretrainingDataManifest.FileName)))
                 {
-                    var vocabulary = parse.GetValue(vocab) is string v ? Vocabulary.Load(v)
-                        : VocabCommand.Train(corpusPaths, defaultCorpus ? 8000 : 30522, 2, cased: false, context, parse.GetValue(textField)!);
+                    var tokenizer = initTokenizer ?? new BertTokenizer(parse.GetValue(vocab) is string v ? Vocabulary.Load(v)
+                        : VocabCommand.Train(corpusPaths, defaultCorpus ? 8000 : 30522, 2, cased: false, context, parse.GetValue(textField)!));
                     if (Directory.Exists(dataFolder)) Directory.Delete(dataFolder, recursive: true); // an unfinished preparation
                     var dataOptions = chosen.Data with { Seed = options.Seed };
                     // The embedded English corpus is 62 speeches: 64-token segments give a tiny model 1.7x the
                     // steps of 128 in three minutes (it leaves the frequency plateau sooner), and a tenth of the
                     // speeches makes a validation split that 1% might leave empty.
                     if (defaultCorpus) dataOptions = dataOptions with { MaxSeqLength = 64, ValidationFraction = DefaultCorpusValidationFraction };
-                    var writer = new PretrainingDataWriter(new BertTokenizer(vocabulary), dataOptions);
+                    var writer = new PretrainingDataWriter(tokenizer, dataOptions);
                     var manifest = writer.Write(corpusPaths, dataFolder, parse.GetValue(textField)!);
                     context.Error.WriteLine($"prepared {manifest.TrainExamples:N0} training and {manifest.ValidationExamples:N0} validation examples in {dataFolder}");
                 }
@@ -118,10 +131,13 @@ public static class PretrainCommand
             }
             var dataVocabulary = Vocabulary.Load(Path.Combine(dataFolder, "vocab.txt"));
             var dataManifest = PretrainingDataManifest.Load(dataFolder);
+            if (initTokenizer is not null && (initTokenizer.Vocabulary.Hash() != dataVocabulary.Hash() || initTokenizer.Lowercase != dataManifest.Lowercase))
+                throw new InvalidInputException($"{dataFolder}: prepared with another vocabulary or casing than {initFolder}'s; prepare it with --vocab {Path.Combine(initFolder!, "vocab.txt")}" +
+                    (initTokenizer.Lowercase ? "" : " and --cased") + ", or give --corpus.");
             if (dataManifest.ValidationExamples == 0)
                 context.Error.WriteLine($"warning: {dataFolder} has no validation examples, so no validation figures will be reported; prepare it with a larger --validation-fraction.");
             // A preset trains with the recipe's model options; a --config is taken as written.
-            var modelConfig = parse.GetValue(config) is string c ? BertConfig.Load(c)
+            var modelConfig = initConfig is not null ? initConfig : parse.GetValue(config) is string c ? BertConfig.Load(c)
                 : chosen.Model(BertConfig.Preset(parse.GetValue(preset)!, dataVocabulary.Count));
             if (positionType is not null) modelConfig = modelConfig with { PositionEmbeddingType = positionType };
             if (objectiveKind == "electra" && !modelConfig.IsElectra)
@@ -135,9 +151,18 @@ public static class PretrainCommand
 
             int threadCount = TrainingThreadsOption.Apply(parse, threads);
             TorchSharp.torch.random.manual_seed(options.Seed);
-            PretrainingObjective objective = objectiveKind == "electra"
-                ? new ElectraObjective(new ElectraPretraining(modelConfig, ElectraPretraining.GeneratorConfig(modelConfig)))
-                : new MaskedLmObjective(new BertForPreTraining(modelConfig));
+            PretrainingObjective objective;
+            if (objectiveKind == "electra") objective = new ElectraObjective(new ElectraPretraining(modelConfig, ElectraPretraining.GeneratorConfig(modelConfig)));
+            else
+            {
+                var bert = new BertForPreTraining(modelConfig);
+                objective = new MaskedLmObjective(bert);
+                if (initFolder is not null)
+                {
+                    var fresh = ContinuedPretraining.Load(bert, initFolder);
+                    context.Error.WriteLine($"starting from {initFolder}" + (fresh.Count == 0 ? "" : $"; new: {string.Join(", ", fresh)}"));
+                }
+            }
             using var model = objective.Module;
             using var train = new PretrainingBatches(dataFolder, "train", dataVocabulary, options.Seed, options.DynamicMasking,
                 options.GroupByLength ? options.BatchSize : 0);

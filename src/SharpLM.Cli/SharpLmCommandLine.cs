@@ -47,6 +47,7 @@ public static class SharpLmCommandLine
             EvalCommand.Create(context),
             PlotCommand.Create(context),
             FinetuneCommand.Create(context),
+            DistillCommand.Create(context),
             PredictCommand.Create(context),
             EvaluateCommand.Create(context),
             ExportCommand.Create(context),

@@ -19,24 +19,13 @@ public class FinetuneCommandTests : IDisposable
 
     private string PretrainedTinyModel() => TestData.TinyPretrainedModel(_temp.Of("pretrained"), maxPositions: 128);
 
-    private static string Csv(string field) => "\"" + field.Replace("\"", "\"\"") + "\"";
-
-    // English State of the Union sentences against Tang verse lines.
-    private string LanguageFile(string name, int skip, int count)
-    {
-        var english = TestData.Lines(TestData.SotuPath).SelectMany(l => l.Split(". ")).Where(s => s.Length > 20).Skip(skip).Take(count);
-        var chinese = TestData.Lines(TestData.TangPath).Skip(skip).Take(count);
-        var rows = english.Select(s => $"{Csv(s)},english").Concat(chinese.Select(s => $"{Csv(s)},chinese")).ToList();
-        return _temp.Write(name, "text,label\n" + string.Join("\n", rows) + "\n");
-    }
-
     private static double Metric(string json, string name) => JsonDocument.Parse(json).RootElement.GetProperty(name).GetDouble();
 
     [Fact]
     public void Classify_learns_English_from_Chinese_saves_labels_and_predicts_and_evaluates_the_best_model()
     {
         string model = PretrainedTinyModel(), output = _temp.Of("classifier");
-        string train = LanguageFile("train.csv", 0, 80), dev = LanguageFile("dev.csv", 500, 20);
+        string train = TaskFiles.Language(_temp, "train.csv", 0, 80), dev = TaskFiles.Language(_temp, "dev.csv", 500, 20);
         var run = CliRun.Of("finetune", "classify", "--model", model, "--train", train, "--dev", dev, "--output", output,
             "--epochs", "2", "--lr", "1e-3", "--max-length", "32", "--seed", "5");
         Assert.True(run.ExitCode == 0, run.Error);
@@ -74,7 +63,7 @@ public class FinetuneCommandTests : IDisposable
         using (var discriminator = new ElectraForPreTraining(config)) HuggingFaceCheckpoint.Save(discriminator, config, vocabulary, model);
 
         string classifier = _temp.Of("classifier");
-        var run = CliRun.Of("finetune", "classify", "--model", model, "--train", LanguageFile("train.csv", 0, 80), "--dev", LanguageFile("dev.csv", 500, 20),
+        var run = CliRun.Of("finetune", "classify", "--model", model, "--train", TaskFiles.Language(_temp, "train.csv", 0, 80), "--dev", TaskFiles.Language(_temp, "dev.csv", 500, 20),
             "--output", classifier, "--epochs", "2", "--lr", "1e-3", "--max-length", "32", "--seed", "5");
         Assert.True(run.ExitCode == 0, run.Error);
         Assert.True(Metric(run.Output, "accuracy") >= 0.95, run.Output + run.Error);
@@ -88,46 +77,19 @@ public class FinetuneCommandTests : IDisposable
         Assert.Equal("chinese", JsonDocument.Parse(predicted.Output).RootElement.GetProperty("label").GetString());
 
         string tagger = _temp.Of("tagger");
-        var tagging = CliRun.Of("finetune", "ner", "--model", model, "--train", EntityTaggingFile("train.conll", 0, 40), "--dev", EntityTaggingFile("dev.conll", 300, 10),
+        var tagging = CliRun.Of("finetune", "ner", "--model", model, "--train", TaskFiles.EntityTagging(_temp, "train.conll", 0, 40), "--dev", TaskFiles.EntityTagging(_temp, "dev.conll", 300, 10),
             "--output", tagger, "--epochs", "1", "--max-length", "48", "--batch-size", "8", "--no-crf");
         Assert.True(tagging.ExitCode == 0, tagging.Error);
         Assert.Equal("ElectraForTokenClassification", BertConfig.Load(tagger).Architecture);
         Assert.Contains("classifier.weight", HuggingFaceCheckpoint.ReadWeights(tagger).Keys);
-        Assert.Equal(0, CliRun.Of("evaluate", "ner", "--model", tagger, "--data", EntityTaggingFile("test.conll", 400, 10)).ExitCode);
-    }
-
-    // Sentences of the real corpus tagged with Congress (B-ORG), America and United States (B-LOC, I-LOC).
-    private string EntityTaggingFile(string name, int skip, int count)
-    {
-        var sentences = TestData.Lines(TestData.SotuPath).SelectMany(l => l.Split(". "))
-            .Where(s => Regex.IsMatch(s, @"\b(Congress|America|United States)\b") && s.Split(' ').Length < 30).Skip(skip).Take(count);
-        var text = new System.Text.StringBuilder();
-        foreach (string sentence in sentences)
-        {
-            var words = sentence.Split(' ', StringSplitOptions.RemoveEmptyEntries);
-            for (int i = 0; i < words.Length; i++)
-            {
-                string Bare(int j) => j < words.Length ? words[j].Trim(',', '.', ';', ':', '"', '\'') : "";
-                string tag = Bare(i) switch
-                {
-                    "Congress" => "B-ORG",
-                    "America" => "B-LOC",
-                    "United" when Bare(i + 1) == "States" => "B-LOC",
-                    "States" when Bare(i - 1) == "United" => "I-LOC",
-                    _ => "O",
-                };
-                text.Append(words[i]).Append(' ').Append(tag).Append('\n');
-            }
-            text.Append('\n');
-        }
-        return _temp.Write(name, text.ToString());
+        Assert.Equal(0, CliRun.Of("evaluate", "ner", "--model", tagger, "--data", TaskFiles.EntityTagging(_temp, "test.conll", 400, 10)).ExitCode);
     }
 
     [Fact]
     public void NER_with_a_CRF_learns_entities_and_predicts_character_offsets()
     {
         string model = PretrainedTinyModel(), output = _temp.Of("tagger");
-        string train = EntityTaggingFile("train.conll", 0, 120), dev = EntityTaggingFile("dev.conll", 300, 40);
+        string train = TaskFiles.EntityTagging(_temp, "train.conll", 0, 120), dev = TaskFiles.EntityTagging(_temp, "dev.conll", 300, 40);
         var run = CliRun.Of("finetune", "ner", "--model", model, "--train", train, "--dev", dev, "--output", output,
             "--epochs", "3", "--lr", "2e-3", "--max-length", "48", "--batch-size", "8");
         Assert.True(run.ExitCode == 0, run.Error);
@@ -194,7 +156,7 @@ public class FinetuneCommandTests : IDisposable
         string existing = _temp.Of("existing");
         Directory.CreateDirectory(existing);
         File.WriteAllText(Path.Combine(existing, "config.json"), "{}");
-        string train = LanguageFile("t.csv", 0, 4);
+        string train = TaskFiles.Language(_temp, "t.csv", 0, 4);
         CliRun.Of("finetune", "classify", "--model", model, "--train", train, "--output", existing).AssertFailsNaming(existing, "already holds a model");
         Assert.Equal("{}", File.ReadAllText(Path.Combine(existing, "config.json")));
 

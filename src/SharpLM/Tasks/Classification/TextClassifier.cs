@@ -50,6 +50,17 @@ public sealed class TextClassifier : IDisposable
     }
 
     /// <summary>
+    /// A new classifier of <paramref name="config"/> (its labels included) with Hugging Face's random initialisation from the
+    /// current torch seed, reading text with <paramref name="tokenizer"/>: a distillation student of a preset size.
+    /// </summary>
+    public static TextClassifier Create(BertConfig config, BertTokenizer tokenizer, int maxLength)
+    {
+        HuggingFaceCheckpoint.CheckVocabulary(config, tokenizer.Vocabulary, "the student");
+        config = config with { Architecture = config.ClassName("ForSequenceClassification") };
+        return new TextClassifier(new BertForSequenceClassification(config, config.Labels.Count), null, config, tokenizer, maxLength);
+    }
+
+    /// <summary>
     /// A fine-tuned classifier saved in <paramref name="directory"/>, truncating inputs at <paramref name="maxLength"/>
     /// or, by default, at the length it was fine-tuned at (tokenizer_config.json's model_max_length).
     /// </summary>
@@ -74,15 +85,24 @@ public sealed class TextClassifier : IDisposable
     /// <summary>Mean cross-entropy of a batch of labelled examples, and its tokens.</summary>
     public (Tensor Loss, long Tokens) Loss(IReadOnlyList<ClassificationExample> batch)
     {
+        var (logits, tokens) = BatchLogits(batch);
+        using (logits)
+        using (var labels = LabelIds(batch))
+            return (nn.functional.cross_entropy(logits, labels), tokens);
+    }
+
+    /// <summary>The label ids of a labelled batch [batch].</summary>
+    internal Tensor LabelIds(IReadOnlyList<ClassificationExample> batch)
+    {
         var ids = new long[batch.Count];
         for (int i = 0; i < batch.Count; i++)
             ids[i] = _labelIds.TryGetValue(batch[i].Label ?? "", out int id) ? id
                 : throw new InvalidInputException($"label '{batch[i].Label}' is not one of the model's labels ({string.Join(", ", Config.Labels)}).");
-        var (logits, tokens) = Logits(batch);
-        using (logits)
-        using (var labels = tensor(ids))
-            return (nn.functional.cross_entropy(logits, labels), tokens);
+        return tensor(ids);
     }
+
+    /// <summary>The raw scores (logits, in <see cref="BertConfig.Labels"/> order) of every example: what a distillation student learns from.</summary>
+    public List<float[]> Logits(IReadOnlyList<ClassificationExample> examples, int batchSize = 32) => Rows(examples, batchSize, softmax: false);
 
     /// <summary>The most probable label of every example, with its softmax probability.</summary>
     public List<PredictedLabel> Predict(IReadOnlyList<ClassificationExample> examples, int batchSize = 32) =>
@@ -99,20 +119,22 @@ public sealed class TextClassifier : IDisposable
             .Select(p => p.Select((score, id) => new PredictedLabel(Config.Labels[id], score)).OrderByDescending(l => l.Score).ToList())
             .ToList();
 
-    private List<float[]> Probabilities(IReadOnlyList<ClassificationExample> examples, int batchSize)
+    private List<float[]> Probabilities(IReadOnlyList<ClassificationExample> examples, int batchSize) => Rows(examples, batchSize, softmax: true);
+
+    private List<float[]> Rows(IReadOnlyList<ClassificationExample> examples, int batchSize, bool softmax)
     {
-        var probabilities = new List<float[]>(examples.Count);
+        var rows = new List<float[]>(examples.Count);
         using var _ = no_grad();
         for (int from = 0; from < examples.Count; from += batchSize)
         {
             using var scope = NewDisposeScope();
-            var (logits, _) = Logits(examples.Skip(from).Take(batchSize).ToList());
-            var softmax = logits.softmax(-1);
-            float[] flat = softmax.data<float>().ToArray();
-            int labels = (int)softmax.shape[1];
-            for (int b = 0; b < flat.Length / labels; b++) probabilities.Add(flat[(b * labels)..((b + 1) * labels)]);
+            var (logits, _) = BatchLogits(examples.Skip(from).Take(batchSize).ToList());
+            var values = softmax ? logits.softmax(-1) : logits;
+            float[] flat = values.data<float>().ToArray();
+            int labels = (int)values.shape[1];
+            for (int b = 0; b < flat.Length / labels; b++) rows.Add(flat[(b * labels)..((b + 1) * labels)]);
         }
-        return probabilities;
+        return rows;
     }
 
     /// <summary>Accuracy and macro-F1 on labelled examples.</summary>
@@ -122,7 +144,8 @@ public sealed class TextClassifier : IDisposable
     /// <summary>Writes the model folder (config.json with id2label, vocab.txt, tokenizer_config.json, model.safetensors).</summary>
     public void Save(string directory) => HuggingFaceCheckpoint.Save(Model, Config, Tokenizer.Vocabulary, directory, Tokenizer.Lowercase, modelMaxLength: MaxLength);
 
-    private (Tensor Logits, long Tokens) Logits(IReadOnlyList<ClassificationExample> batch)
+    /// <summary>Logits [batch, labels] of a batch, and its tokens.</summary>
+    internal (Tensor Logits, long Tokens) BatchLogits(IReadOnlyList<ClassificationExample> batch)
     {
         var encodings = batch.Select(e => e.TextPair is null ? Tokenizer.Encode(e.Text, MaxLength) : Tokenizer.Encode(e.Text, e.TextPair, MaxLength)).ToList();
         using var inputs = new EncodedBatch(encodings, Tokenizer.Vocabulary);

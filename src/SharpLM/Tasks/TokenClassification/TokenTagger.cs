@@ -63,6 +63,18 @@ public sealed class TokenTagger : IDisposable
     }
 
     /// <summary>
+    /// A new tagger of <paramref name="config"/> (its tags and CRF choice included) with Hugging Face's random initialisation from
+    /// the current torch seed, reading text with <paramref name="tokenizer"/>: a distillation student of a preset size.
+    /// </summary>
+    public static TokenTagger Create(BertConfig config, BertTokenizer tokenizer, int maxLength)
+    {
+        HuggingFaceCheckpoint.CheckVocabulary(config, tokenizer.Vocabulary, "the student");
+        config = config with { Architecture = config.ClassName("ForTokenClassification") };
+        var model = new BertForTokenClassification(config);
+        return new TokenTagger(model, null, model.Crf, config, tokenizer, maxLength);
+    }
+
+    /// <summary>
     /// A fine-tuned tagger saved in <paramref name="directory"/>, cutting sentences into chunks of at most
     /// <paramref name="maxLength"/> tokens or, by default, of the length it was fine-tuned at (tokenizer_config.json's model_max_length).
     /// </summary>
@@ -108,15 +120,46 @@ public sealed class TokenTagger : IDisposable
     {
         using var scope = NewDisposeScope();
         var (emissions, mask) = WordEmissions(batch);
+        return (GoldLoss(batch, emissions, mask).MoveToOuterDisposeScope(), batch.Sum(c => (long)c.Encoding.Length));
+    }
+
+    /// <summary>The loss of the gold tags given the word emissions of a batch: CRF negative log-likelihood, or cross-entropy per word.</summary>
+    internal Tensor GoldLoss(IReadOnlyList<TaggedChunk> batch, Tensor emissions, Tensor mask)
+    {
         int words = (int)mask.shape[1];
         var tags = new long[batch.Count * words];
         for (int b = 0; b < batch.Count; b++)
             for (int w = 0; w < batch[b].TagIds.Length; w++) tags[b * words + w] = batch[b].TagIds[w];
-        var gold = tensor(tags, batch.Count, words);
-        var loss = Model.Crf is { } crf
-            ? crf.NegativeLogLikelihood(emissions, gold, mask)
-            : nn.functional.cross_entropy(emissions[mask], gold[mask]);
-        return (loss.MoveToOuterDisposeScope(), batch.Sum(c => (long)c.Encoding.Length));
+        using var gold = tensor(tags, batch.Count, words);
+        if (Model.Crf is { } crf) return crf.NegativeLogLikelihood(emissions, gold, mask);
+        using var real = emissions[mask];
+        using var realGold = gold[mask];
+        return nn.functional.cross_entropy(real, realGold);
+    }
+
+    /// <summary>
+    /// The raw scores (emissions, in <see cref="BertConfig.Labels"/> order) of every word of every sentence, [sentence][word][tag]:
+    /// what a distillation student learns from.
+    /// </summary>
+    public List<float[][]> WordLogits(IReadOnlyList<IReadOnlyList<string>> sentences, int batchSize = 32)
+    {
+        var chunks = new List<(int Sentence, TaggedChunk Chunk)>();
+        for (int s = 0; s < sentences.Count; s++)
+            foreach (var chunk in Chunk(new TaggedSentence(sentences[s], null))) chunks.Add((s, chunk));
+        var rows = sentences.Select(_ => new List<float[]>()).ToList();
+        using var _ = no_grad();
+        for (int from = 0; from < chunks.Count; from += batchSize)
+        {
+            using var scope = NewDisposeScope();
+            var batch = chunks.Skip(from).Take(batchSize).ToList();
+            var (emissions, _) = WordEmissions(batch.Select(c => c.Chunk).ToList());
+            long words = emissions.shape[1], k = emissions.shape[2];
+            float[] flat = emissions.data<float>().ToArray();
+            for (int b = 0; b < batch.Count; b++)
+                for (int w = 0; w < batch[b].Chunk.WordPositions.Length; w++)
+                    rows[batch[b].Sentence].Add(flat[(int)((b * words + w) * k)..(int)((b * words + w + 1) * k)]);
+        }
+        return rows.Select(r => r.ToArray()).ToList();
     }
 
     /// <summary>The tag of every word of every sentence, with its probability (softmax of the word's scores).</summary>
@@ -158,19 +201,25 @@ public sealed class TokenTagger : IDisposable
     /// </summary>
     public List<PredictedEntity> PredictText(string text) => PredictTexts([text])[0];
 
+    /// <summary>
+    /// Where the words of raw text are, as the tagger sees them: the tokenizer's words (a word and its ## pieces; punctuation
+    /// apart; every CJK character alone).
+    /// </summary>
+    public List<TokenOffset> WordOffsets(string text)
+    {
+        var words = new List<TokenOffset>();
+        foreach (var (token, offset) in Tokenizer.Tokenize(text))
+        {
+            if (token.StartsWith("##", StringComparison.Ordinal) && words.Count > 0) words[^1] = words[^1] with { End = offset.End };
+            else words.Add(offset);
+        }
+        return words;
+    }
+
     /// <summary>The entities of each text, as <see cref="PredictText"/> finds them, with the texts batched together.</summary>
     public List<List<PredictedEntity>> PredictTexts(IReadOnlyList<string> texts, int batchSize = 32)
     {
-        var wordsOf = texts.Select(text =>
-        {
-            var words = new List<TokenOffset>();
-            foreach (var (token, offset) in Tokenizer.Tokenize(text))
-            {
-                if (token.StartsWith("##", StringComparison.Ordinal) && words.Count > 0) words[^1] = words[^1] with { End = offset.End };
-                else words.Add(offset);
-            }
-            return words;
-        }).ToList();
+        var wordsOf = texts.Select(WordOffsets).ToList();
         var tagged = wordsOf.Select((words, i) => (words, i)).Where(p => p.words.Count > 0).ToList();
         var predictions = Predict(tagged.Select(p => (IReadOnlyList<string>)p.words.Select(w => texts[p.i][w.Start..w.End]).ToList()).ToList(), batchSize);
         var entities = texts.Select(_ => new List<PredictedEntity>()).ToList();
@@ -224,7 +273,7 @@ public sealed class TokenTagger : IDisposable
     }
 
     // Emissions at each word's first piece, [batch, words, tags], and the mask of real words [batch, words].
-    private (Tensor Emissions, Tensor Mask) WordEmissions(IReadOnlyList<TaggedChunk> batch)
+    internal (Tensor Emissions, Tensor Mask) WordEmissions(IReadOnlyList<TaggedChunk> batch)
     {
         int words = batch.Max(c => c.WordPositions.Length);
         var positions = new long[batch.Count * words];
