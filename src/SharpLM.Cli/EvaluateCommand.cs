@@ -10,7 +10,8 @@ namespace SharpLM.Cli;
 /// <summary>
 /// <c>sharplm evaluate classify|ner|qa</c>: scores a fine-tuned model on labelled data and prints the
 /// metrics as one JSON object (accuracy and macro-F1; entity precision, recall, F1 and token accuracy;
-/// SQuAD exact match and F1). Pretrained (masked-LM) models are scored by <c>sharplm eval</c>.
+/// SQuAD exact match and F1). Pretrained (masked-LM) models are scored by <c>sharplm eval</c>, or as classifiers
+/// through a cloze prompt (--prompt, --verbalizer; a prompt-tuned folder keeps its own).
 /// </summary>
 public static class EvaluateCommand
 {
@@ -19,17 +20,13 @@ public static class EvaluateCommand
     /// <summary>Creates the verb.</summary>
     public static Command Create(CommandContext context) => new("evaluate", "Score a fine-tuned model on labelled data: classify, ner or qa.")
     {
-        Task(context, "classify", "CSV, TSV or JSON lines with text (text_pair) and label.", (model, data, _, engine) =>
-        {
-            using var classifier = TextClassifier.Load(model, engine: engine);
-            return classifier.Evaluate(ClassificationData.Read(data));
-        }),
-        Task(context, "ner", "CoNLL file.", (model, data, _, engine) =>
+        Classify(context),
+        Task(context, "ner", "CoNLL file.", (model, data, _, engine, _) =>
         {
             using var tagger = TokenTagger.Load(model, engine: engine);
             return tagger.Evaluate(ConllFile.Read(data));
         }),
-        Task(context, "qa", "SQuAD v1.1 or v2.0 JSON (no-answer is allowed when the file has impossible questions).", (model, data, window, engine) =>
+        Task(context, "qa", "SQuAD v1.1 or v2.0 JSON (no-answer is allowed when the file has impossible questions).", (model, data, window, engine, _) =>
         {
             var questions = SquadFile.Read(data);
             using var answerer = QuestionAnswerer.Load(model, window.MaxLength, window.DocStride, engine);
@@ -37,7 +34,26 @@ public static class EvaluateCommand
         }),
     };
 
-    private static Command Task(CommandContext context, string name, string dataDescription, Func<string, string, (int MaxLength, int DocStride, double NullThreshold), InferenceEngine, object> evaluate)
+    private static Command Classify(CommandContext context)
+    {
+        var prompt = new PromptOptions();
+        var command = Task(context, "classify", "CSV, TSV or JSON lines with text (text_pair) and label.", (model, data, _, engine, parse) =>
+        {
+            var examples = ClassificationData.Read(data);
+            if (prompt.Applies(parse, model))
+            {
+                using var prompted = PromptClassifier.Load(model, prompt.Of(parse));
+                prompted.CheckLabels(examples, data);
+                return prompted.Evaluate(examples);
+            }
+            using var classifier = TextClassifier.Load(model, engine: engine);
+            return classifier.Evaluate(examples);
+        });
+        foreach (var option in prompt.All) command.Add(option);
+        return command;
+    }
+
+    private static Command Task(CommandContext context, string name, string dataDescription, Func<string, string, (int MaxLength, int DocStride, double NullThreshold), InferenceEngine, ParseResult, object> evaluate)
     {
         var model = new Option<string>("--model") { Description = "Fine-tuned model folder (or, with --engine onnx, its exported folder).", Required = true };
         var data = new Option<string>("--data") { Description = dataDescription, Required = true };
@@ -54,7 +70,7 @@ public static class EvaluateCommand
         command.SetAction(parse =>
         {
             var window = (parse.GetValue(maxLength), parse.GetValue(docStride), parse.GetValue(threshold));
-            context.Output.WriteLine(JsonSerializer.Serialize<object>(evaluate(parse.GetValue(model)!, parse.GetValue(data)!, window, EngineOption.Of(parse, engine)), Json));
+            context.Output.WriteLine(JsonSerializer.Serialize<object>(evaluate(parse.GetValue(model)!, parse.GetValue(data)!, window, EngineOption.Of(parse, engine), parse), Json));
             return 0;
         });
         return command;

@@ -35,7 +35,8 @@ public static class FinetuneCommand
         {
             maxLength, textColumn, pairColumn, labelColumn,
         };
-        foreach (var option in common.All()) command.Add(option);
+        var prompt = new PromptOptions();
+        foreach (var option in common.All().Concat(prompt.All)) command.Add(option);
         command.SetAction((parse, cancellation) =>
         {
             var columns = new ClassificationColumns(parse.GetValue(textColumn)!, parse.GetValue(pairColumn)!, parse.GetValue(labelColumn)!);
@@ -47,6 +48,17 @@ public static class FinetuneCommand
             var options = common.Options(parse);
             string output = common.OutputFolder(parse);
             TorchSharp.torch.random.manual_seed(options.Seed);
+            if (prompt.Of(parse) is { } cloze)
+            {
+                // PET: no new head; the masked LM learns to put the right label's word at the mask.
+                using var prompted = PromptClassifier.Load(parse.GetValue(common.Model)!, cloze, parse.GetValue(maxLength));
+                prompted.CheckLabels(train, trainPath);
+                if (dev is not null) prompted.CheckLabels(dev, parse.GetValue(common.Dev)!);
+                context.Error.WriteLine($"classify through the prompt '{cloze.Template}': {train.Count} training examples, labels {string.Join(", ", cloze.Verbalizer.Select(v => $"{v.Label}={string.Join("|", v.Words)}"))}{(dev is null ? "" : $", {dev.Count} dev examples")}");
+                var promptTrainer = new FineTuningTrainer<ClassificationExample>(prompted.Model, train, prompted.Loss,
+                    dev is null ? null : () => Metrics(prompted.Evaluate(dev)), "accuracy", () => prompted.Save(output), options, ProcessGroup.Current);
+                return Task.FromResult(Run(context, promptTrainer, output, parse.GetValue(common.TensorBoard), cancellation));
+            }
             using var classifier = TextClassifier.FromPretrained(parse.GetValue(common.Model)!, labels, parse.GetValue(maxLength));
             context.Error.WriteLine($"classify: {train.Count} training examples, {classifier.Config.Labels.Count} labels ({string.Join(", ", classifier.Config.Labels)}){(dev is null ? "" : $", {dev.Count} dev examples")}");
             var trainer = new FineTuningTrainer<ClassificationExample>(classifier.Model, train, classifier.Loss,

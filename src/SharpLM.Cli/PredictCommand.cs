@@ -32,13 +32,29 @@ public static class PredictCommand
         var input = new Option<string?>("--input") { Description = "A .txt file (one text per line), or CSV/TSV/JSON lines with a text column (and text_pair)." };
         var text = new Argument<string?>("text") { Description = "A text to classify (instead of --input).", Arity = ArgumentArity.ZeroOrOne };
         var engine = EngineOption.Create();
-        var command = new Command("classify", "Print {\"label\", \"score\"} per input.") { model, input, text, engine };
+        var prompt = new PromptOptions();
+        var command = new Command("classify", "Print {\"label\", \"score\"} per input: with a fine-tuned classifier, or with a masked LM through a cloze prompt (--prompt, --verbalizer).")
+        {
+            model, input, text, engine,
+        };
+        foreach (var option in prompt.All) command.Add(option);
         command.SetAction(parse =>
         {
             var examples = Inputs(parse.GetValue(input), parse.GetValue(text), "predict classify",
                 path => ClassificationData.Read(path, requireLabels: false), line => new ClassificationExample(line, null, null));
-            using var classifier = TextClassifier.Load(parse.GetValue(model)!, engine: EngineOption.Of(parse, engine));
-            foreach (var prediction in classifier.Predict(examples)) context.Output.WriteLine(JsonSerializer.Serialize(prediction, Json));
+            string folder = parse.GetValue(model)!;
+            List<PredictedLabel> predictions;
+            if (prompt.Applies(parse, folder))
+            {
+                using var prompted = PromptClassifier.Load(folder, prompt.Of(parse));
+                predictions = prompted.Predict(examples);
+            }
+            else
+            {
+                using var classifier = TextClassifier.Load(folder, engine: EngineOption.Of(parse, engine));
+                predictions = classifier.Predict(examples);
+            }
+            foreach (var prediction in predictions) context.Output.WriteLine(JsonSerializer.Serialize(prediction, Json));
             return 0;
         });
         return command;
