@@ -3,6 +3,7 @@ using System.Text.Json;
 using SharpLM.Interop.Onnx;
 using SharpLM.Tasks.Classification;
 using SharpLM.Tasks.QuestionAnswering;
+using SharpLM.Tasks.RelationExtraction;
 using SharpLM.Tasks.TokenClassification;
 
 namespace SharpLM.Cli;
@@ -18,9 +19,10 @@ public static class EvaluateCommand
     private static readonly JsonSerializerOptions Json = new() { PropertyNamingPolicy = JsonNamingPolicy.SnakeCaseLower, DefaultIgnoreCondition = System.Text.Json.Serialization.JsonIgnoreCondition.WhenWritingNull };
 
     /// <summary>Creates the verb.</summary>
-    public static Command Create(CommandContext context) => new("evaluate", "Score a fine-tuned model on labelled data: classify, ner or qa.")
+    public static Command Create(CommandContext context) => new("evaluate", "Score a fine-tuned model on labelled data: classify, ner, qa or relation.")
     {
         Classify(context),
+        Relation(context),
         Task(context, "ner", "CoNLL file.", (model, data, _, engine, _) =>
         {
             using var tagger = TokenTagger.Load(model, engine: engine);
@@ -33,6 +35,19 @@ public static class EvaluateCommand
             return answerer.Evaluate(questions, new AnswerSpanSearch(AllowNoAnswer: questions.Any(q => q.IsImpossible), NullThreshold: window.NullThreshold));
         }),
     };
+
+    private static Command Relation(CommandContext context)
+    {
+        var negative = FinetuneCommand.NegativeLabelOption();
+        var command = Task(context, "relation", "JSON lines with text, head, tail and label.", (model, data, _, engine, parse) =>
+        {
+            if (engine == InferenceEngine.Onnx) throw new InvalidInputException("evaluate relation: relation models run on TorchSharp only (--engine torch); export onnx does not cover them.");
+            using var classifier = RelationClassifier.Load(model);
+            return classifier.Evaluate(RelationFile.Read(data), parse.GetValue(negative)!);
+        });
+        command.Add(negative);
+        return command;
+    }
 
     private static Command Classify(CommandContext context)
     {

@@ -3,13 +3,14 @@ using System.Text.Json;
 using SharpLM.Distributed;
 using SharpLM.Tasks.Classification;
 using SharpLM.Tasks.QuestionAnswering;
+using SharpLM.Tasks.RelationExtraction;
 using SharpLM.Tasks.TokenClassification;
 using SharpLM.Training;
 
 namespace SharpLM.Cli;
 
 /// <summary>
-/// <c>sharplm finetune classify|ner|qa</c>: fine-tunes a pretrained model folder (SharpLM's or Hugging
+/// <c>sharplm finetune classify|ner|qa|relation</c>: fine-tunes a pretrained model folder (SharpLM's or Hugging
 /// Face's) for a task. The best model by the dev metric is saved in --output (Hugging Face layout), with
 /// metrics.jsonl and eval_results.json; progress goes to the error stream. Started by mpirun, it trains
 /// data-parallel over the ranks; rank 0 alone evaluates and writes.
@@ -19,10 +20,44 @@ public static class FinetuneCommand
     private static readonly JsonSerializerOptions Json = new() { PropertyNamingPolicy = JsonNamingPolicy.SnakeCaseLower, DefaultIgnoreCondition = System.Text.Json.Serialization.JsonIgnoreCondition.WhenWritingNull };
 
     /// <summary>Creates the verb.</summary>
-    public static Command Create(CommandContext context) => new("finetune", "Fine-tune a pretrained model: classify, ner or qa.")
+    public static Command Create(CommandContext context) => new("finetune", "Fine-tune a pretrained model: classify, ner, qa or relation.")
     {
-        Classify(context), Ner(context), QuestionAnswering(context),
+        Classify(context), Ner(context), QuestionAnswering(context), Relation(context),
     };
+
+    /// <summary>--negative-label of relation extraction: the label that means no relation (left out of micro-F1).</summary>
+    internal static Option<string> NegativeLabelOption() =>
+        new("--negative-label") { DefaultValueFactory = _ => RelationClassifier.DefaultNegativeLabel, Description = "The label meaning 'no relation', left out of micro precision, recall and F1 as TACRED scores them." };
+
+    private static Command Relation(CommandContext context)
+    {
+        var common = new FineTuningCommandOptions();
+        var maxLength = new Option<int>("--max-length") { DefaultValueFactory = _ => 128, Description = "Longest input in tokens; context is cut from the far ends first." };
+        var negative = NegativeLabelOption();
+        var command = new Command("relation", "Relation classification of entity pairs from JSON lines {\"text\", \"head\": {\"start\", \"end\"}, \"tail\": {...}, \"label\"}: entity markers added to the vocabulary, the label read from the markers that open head and tail; dev metric: micro-F1 without the negative label.")
+        {
+            maxLength, negative,
+        };
+        foreach (var option in common.All()) command.Add(option);
+        command.SetAction((parse, cancellation) =>
+        {
+            string trainPath = parse.GetValue(common.Train)!;
+            var train = RelationFile.Read(trainPath);
+            var dev = parse.GetValue(common.Dev) is { } devPath ? RelationFile.Read(devPath) : null;
+            var labels = RelationClassifier.LabelsOf(train.Concat(dev ?? []));
+            if (labels.Count < 2) throw new InvalidInputException($"{trainPath}: only one label ('{labels[0]}'); relation classification needs at least two.");
+            string negativeLabel = parse.GetValue(negative)!;
+            var options = common.Options(parse);
+            string output = common.OutputFolder(parse);
+            TorchSharp.torch.random.manual_seed(options.Seed);
+            using var classifier = RelationClassifier.FromPretrained(parse.GetValue(common.Model)!, labels, parse.GetValue(maxLength));
+            context.Error.WriteLine($"relation: {train.Count} training pairs, {labels.Count} labels ({string.Join(", ", labels)}){(labels.Contains(negativeLabel) ? $", '{negativeLabel}' left out of micro-F1" : $", no '{negativeLabel}' label")}{(dev is null ? "" : $", {dev.Count} dev pairs")}");
+            var trainer = new FineTuningTrainer<RelationExample>(classifier.Model, train, classifier.Loss,
+                dev is null ? null : () => Metrics(classifier.Evaluate(dev, negativeLabel)), "micro_f1", () => classifier.Save(output), options, ProcessGroup.Current);
+            return Task.FromResult(Run(context, trainer, output, parse.GetValue(common.TensorBoard), cancellation));
+        });
+        return command;
+    }
 
     private static Command Classify(CommandContext context)
     {

@@ -4,12 +4,13 @@ using SharpLM.Data;
 using SharpLM.Interop.Onnx;
 using SharpLM.Tasks.Classification;
 using SharpLM.Tasks.QuestionAnswering;
+using SharpLM.Tasks.RelationExtraction;
 using SharpLM.Tasks.TokenClassification;
 
 namespace SharpLM.Cli;
 
 /// <summary>
-/// <c>sharplm predict classify|ner|qa</c>: runs a fine-tuned model and prints one JSON line per input,
+/// <c>sharplm predict classify|ner|qa|relation</c>: runs a fine-tuned model and prints one JSON line per input,
 /// with the fields of Hugging Face's pipelines (label/score; entity_group/word/start/end/score;
 /// answer/score/start/end).
 /// </summary>
@@ -19,10 +20,26 @@ public static class PredictCommand
     internal static readonly JsonSerializerOptions Json = new() { PropertyNamingPolicy = JsonNamingPolicy.SnakeCaseLower, Encoder = System.Text.Encodings.Web.JavaScriptEncoder.UnsafeRelaxedJsonEscaping };
 
     /// <summary>Creates the verb.</summary>
-    public static Command Create(CommandContext context) => new("predict", "Run a fine-tuned model: classify, ner or qa.")
+    public static Command Create(CommandContext context) => new("predict", "Run a fine-tuned model: classify, ner, qa or relation.")
     {
-        Classify(context), Ner(context), QuestionAnswering(context),
+        Classify(context), Ner(context), QuestionAnswering(context), Relation(context),
     };
+
+    private static Command Relation(CommandContext context)
+    {
+        var model = ModelOption();
+        var input = new Option<string?>("--input") { Description = "JSON lines {\"text\", \"head\": {\"start\", \"end\"}, \"tail\": {\"start\", \"end\"}} (character offsets), or a .txt file of marked texts, one per line." };
+        var text = new Argument<string?>("text") { Description = "A text with the head marked [E1]...[/E1] and the tail [E2]...[/E2] (instead of --input).", Arity = ArgumentArity.ZeroOrOne };
+        var command = new Command("relation", "Print {\"label\", \"score\"} per entity pair.") { model, input, text };
+        command.SetAction(parse =>
+        {
+            var examples = Inputs(parse.GetValue(input), parse.GetValue(text), "predict relation", path => RelationFile.Read(path, requireLabels: false), RelationFile.Parse);
+            using var classifier = RelationClassifier.Load(parse.GetValue(model)!);
+            foreach (var prediction in classifier.Predict(examples)) context.Output.WriteLine(JsonSerializer.Serialize(prediction, Json));
+            return 0;
+        });
+        return command;
+    }
 
     private static Option<string> ModelOption() => new("--model") { Description = "Fine-tuned model folder (or, with --engine onnx, its exported folder).", Required = true };
 
