@@ -32,7 +32,7 @@ public static class DistillCommand
         public readonly Option<string?> Transfer = new("--transfer") { Description = "Unlabelled text the teacher labels for the student, beside --train." };
         public readonly Option<double> Temperature = new("--temperature") { Description = "Softens both distributions (KL term scaled by T^2).", DefaultValueFactory = _ => new DistillationLoss().Temperature };
         public readonly Option<double> Alpha = new("--alpha") { Description = "Weight of the teacher's term; the gold labels get 1 - alpha.", DefaultValueFactory = _ => new DistillationLoss().Alpha };
-        public readonly Option<int> MaxLength = new("--max-length") { DefaultValueFactory = _ => 128, Description = "Longest input in tokens, for teacher and student." };
+        public readonly Option<int> MaxLength = new("--max-length") { DefaultValueFactory = _ => 128, Description = "Longest input of the student in tokens (the teacher reads at the length it was fine-tuned at)." };
 
         public IEnumerable<Option> All => [Teacher, Student, StudentPreset, Transfer, Temperature, Alpha, MaxLength];
 
@@ -76,8 +76,10 @@ public static class DistillCommand
             IReadOnlyList<string> labels;
             Text.BertTokenizer teacherTokenizer;
             var clock = Stopwatch.StartNew();
-            using (var teacher = TextClassifier.Load(teacherFolder, maxLength))
+            using (var teacher = TextClassifier.Load(teacherFolder))
             {
+                if (train.FirstOrDefault(e => !teacher.Config.Labels.Contains(e.Label!)) is { } stranger)
+                    throw new InvalidInputException($"{parse.GetValue(common.Train)}: label '{stranger.Label}' is not one of the teacher's ({string.Join(", ", teacher.Config.Labels)}).");
                 examples = ClassifierDistillation.Examples(teacher, train, transfer);
                 (labels, teacherTokenizer) = (teacher.Config.Labels, teacher.Tokenizer);
             }
@@ -110,7 +112,7 @@ public static class DistillCommand
             string output = common.OutputFolder(parse);
             int maxLength = parse.GetValue(distill.MaxLength);
             var clock = Stopwatch.StartNew();
-            using var teacher = TokenTagger.Load(parse.GetValue(distill.Teacher)!, maxLength);
+            using var teacher = TokenTagger.Load(parse.GetValue(distill.Teacher)!);
             var transfer = parse.GetValue(distill.Transfer) is { } transferPath
                 ? CorpusFiles.ReadSingleFile(transferPath, "distill ner").Select(line => (IReadOnlyList<string>)teacher.WordOffsets(line).Select(w => line[w.Start..w.End]).ToList())
                     .Where(words => words.Count > 0).ToList()

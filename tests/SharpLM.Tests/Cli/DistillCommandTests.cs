@@ -62,6 +62,9 @@ public class DistillCommandTests : IDisposable
         Assert.Contains("the teacher scored 4 training and 160 transfer examples", withTransfer.Error);
         Assert.True(Metric(withTransfer.Output, "accuracy") >= 0.95, withTransfer.Output);
 
+        string french = _temp.Write("french.csv", "text,label\nBonjour à tous,french\n");
+        CliRun.Of([.. Distill(french), "--output", _temp.Of("french")]).AssertFailsNaming("french.csv", "label 'french' is not one of the teacher's");
+
         // The student is an ordinary fine-tuned model folder with the teacher's labels.
         var config = BertConfig.Load(student);
         Assert.Equal(["chinese", "english"], config.Labels);
