@@ -112,17 +112,30 @@ public static class DistillCommand
             string output = common.OutputFolder(parse);
             int maxLength = parse.GetValue(distill.MaxLength);
             var clock = Stopwatch.StartNew();
-            using var teacher = TokenTagger.Load(parse.GetValue(distill.Teacher)!);
-            var transfer = parse.GetValue(distill.Transfer) is { } transferPath
-                ? CorpusFiles.ReadSingleFile(transferPath, "distill ner").Select(line => (IReadOnlyList<string>)teacher.WordOffsets(line).Select(w => line[w.Start..w.End]).ToList())
-                    .Where(words => words.Count > 0).ToList()
-                : [];
-            var tags = teacher.Config.Labels;
-            TorchSharp.torch.random.manual_seed(options.Seed);
-            using var student = studentFolder is not null ? TokenTagger.FromPretrained(studentFolder, tags, crf: !parse.GetValue(noCrf), maxLength)
-                : TokenTagger.Create(BertConfig.Preset(preset!, teacher.Tokenizer.Vocabulary.Count) with { Labels = tags, Crf = !parse.GetValue(noCrf) }, teacher.Tokenizer, maxLength);
-            var chunks = TaggerDistillation.Chunks(teacher, student, train, transfer);
-            context.Error.WriteLine($"distill ner: the teacher scored {train.Count} training and {transfer.Count} transfer sentences in {clock.Elapsed.TotalSeconds:F0} s; {tags.Count} tags; " +
+            TokenTagger student;
+            List<DistilledChunk> chunks;
+            IReadOnlyList<string> tags;
+            int transferCount;
+            // The teacher is needed only until it has scored the data: it is let go before the student trains.
+            using (var teacher = TokenTagger.Load(parse.GetValue(distill.Teacher)!))
+            {
+                var transfer = parse.GetValue(distill.Transfer) is { } transferPath
+                    ? CorpusFiles.ReadSingleFile(transferPath, "distill ner").Select(line => (IReadOnlyList<string>)teacher.WordOffsets(line).Select(w => line[w.Start..w.End]).ToList())
+                        .Where(words => words.Count > 0).ToList()
+                    : [];
+                (tags, transferCount) = (teacher.Config.Labels, transfer.Count);
+                TorchSharp.torch.random.manual_seed(options.Seed);
+                student = studentFolder is not null ? TokenTagger.FromPretrained(studentFolder, tags, crf: !parse.GetValue(noCrf), maxLength)
+                    : TokenTagger.Create(BertConfig.Preset(preset!, teacher.Tokenizer.Vocabulary.Count) with { Labels = tags, Crf = !parse.GetValue(noCrf) }, teacher.Tokenizer, maxLength);
+                try { chunks = TaggerDistillation.Chunks(teacher, student, train, transfer); }
+                catch
+                {
+                    student.Dispose();
+                    throw;
+                }
+            }
+            using var owned = student;
+            context.Error.WriteLine($"distill ner: the teacher scored {train.Count} training and {transferCount} transfer sentences in {clock.Elapsed.TotalSeconds:F0} s; {tags.Count} tags; " +
                 $"student {student.Config.NumHiddenLayers}x{student.Config.HiddenSize} ({student.Model.parameters().Sum(p => p.numel()):N0} parameters, {(student.Model.Crf is null ? "argmax" : "CRF")}), T {loss.Temperature}, alpha {loss.Alpha}");
             var trainer = new FineTuningTrainer<DistilledChunk>(student.Model, chunks, batch => TaggerDistillation.Loss(student, batch, loss),
                 dev is null ? null : () => FinetuneCommand.Metrics(student.Evaluate(dev)), "f1", () => student.Save(output), options, ProcessGroup.Current);

@@ -2,6 +2,7 @@ using System.CommandLine;
 using System.Globalization;
 using System.Text.Json;
 using SharpLM.Data;
+using SharpLM.Interop;
 using SharpLM.Distributed;
 using SharpLM.Model;
 using SharpLM.Text;
@@ -89,7 +90,7 @@ public static class PretrainCommand
                     if (typed) throw new InvalidInputException($"--init {initFolder}: the model's config and vocabulary are used, so {option} cannot be given with it.");
             }
             var initConfig = initFolder is null ? null : ContinuedPretraining.Config(initFolder);
-            var initTokenizer = initFolder is null ? null : ContinuedPretraining.Tokenizer(initFolder);
+            var initTokenizer = initFolder is null ? null : HuggingFaceCheckpoint.LoadTokenizer(initFolder);
             var options = chosen.Training with
             {
                 BatchSize = parse.GetValue(batchSize), GradientAccumulation = parse.GetValue(gradAccum),

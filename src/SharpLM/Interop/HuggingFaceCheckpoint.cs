@@ -7,7 +7,22 @@ using static TorchSharp.torch;
 namespace SharpLM.Interop;
 
 /// <summary>What loading a checkpoint into a model found: parameters it had no value for, and values it had no parameter for.</summary>
-public sealed record CheckpointLoadReport(IReadOnlyList<string> Missing, IReadOnlyList<string> Unexpected);
+public sealed record CheckpointLoadReport(IReadOnlyList<string> Missing, IReadOnlyList<string> Unexpected)
+{
+    /// <summary>
+    /// Refuses a load that left an encoder weight (bert.* or electra.*) without a value, the pooler excepted when
+    /// <paramref name="poolerOptional"/>: heads may start new, the encoder must come from <paramref name="directory"/>.
+    /// </summary>
+    /// <exception cref="InvalidInputException">An encoder weight is missing; the message names the first.</exception>
+    public void RequireEncoder(BertConfig config, string directory, bool poolerOptional = true)
+    {
+        string prefix = config.EncoderName + ".";
+        var missing = Missing.Where(k => k.StartsWith(prefix, StringComparison.Ordinal)
+            && !(poolerOptional && k.StartsWith(prefix + "pooler.", StringComparison.Ordinal))).ToList();
+        if (missing.Count > 0)
+            throw new InvalidInputException($"{directory}: the checkpoint lacks {missing.Count} encoder weights (first: {missing[0]}); it is not a complete {config.ModelType} encoder of this config.");
+    }
+}
 
 /// <summary>
 /// A model directory in Hugging Face's layout: config.json, vocab.txt and model.safetensors (or

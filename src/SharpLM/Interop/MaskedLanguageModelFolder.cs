@@ -24,10 +24,7 @@ public static class MaskedLanguageModelFolder
         try
         {
             var report = HuggingFaceCheckpoint.LoadDirectory(module, config, directory);
-            string encoder = config.EncoderName + ".";
-            var encoderMissing = report.Missing.Where(n => n.StartsWith(encoder, StringComparison.Ordinal) && !n.StartsWith(encoder + "pooler.", StringComparison.Ordinal)).ToList();
-            if (encoderMissing.Count > 0)
-                throw new InvalidInputException($"{directory}: the checkpoint lacks {encoderMissing.Count} encoder weights (first: {encoderMissing[0]}).");
+            report.RequireEncoder(config, directory);
             var headMissing = report.Missing.Where(n => n.StartsWith("cls.predictions.", StringComparison.Ordinal) || n.StartsWith("generator_", StringComparison.Ordinal)).ToList();
             if (headMissing.Count > 0)
                 throw new InvalidInputException($"{directory}: the checkpoint has no masked-LM head ({headMissing[0]} is missing); this needs a pretrained BertForPreTraining, BertForMaskedLM or ElectraForMaskedLM.");

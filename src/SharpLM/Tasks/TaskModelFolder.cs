@@ -15,15 +15,8 @@ public static class TaskModelFolder
     /// electra.*) weight the model has must be there, except the pooler when <paramref name="poolerOptional"/>;
     /// the task head may be new.
     /// </summary>
-    public static void LoadEncoder(nn.Module model, BertConfig config, string directory, bool poolerOptional = true)
-    {
-        var report = HuggingFaceCheckpoint.LoadDirectory(model, config, directory);
-        string prefix = config.EncoderName + ".";
-        var missing = report.Missing.Where(k => k.StartsWith(prefix, StringComparison.Ordinal)
-            && !(poolerOptional && k.StartsWith(prefix + "pooler.", StringComparison.Ordinal))).ToList();
-        if (missing.Count > 0)
-            throw new InvalidInputException($"{directory}: the folder lacks {missing.Count} encoder weights (first: {missing[0]}); it is not a {config.ModelType} encoder of this config.");
-    }
+    public static void LoadEncoder(nn.Module model, BertConfig config, string directory, bool poolerOptional = true) =>
+        HuggingFaceCheckpoint.LoadDirectory(model, config, directory).RequireEncoder(config, directory, poolerOptional);
 
     /// <summary>
     /// The config of a fine-tuned model saved by SharpLM or Hugging Face, checked to be the model type's

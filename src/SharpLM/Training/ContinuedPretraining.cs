@@ -1,6 +1,5 @@
 using SharpLM.Interop;
 using SharpLM.Model;
-using SharpLM.Text;
 
 namespace SharpLM.Training;
 
@@ -34,9 +33,6 @@ public static class ContinuedPretraining
         return config with { Architecture = "BertForPreTraining", Labels = [], Crf = false, SparseMaskedLm = true };
     }
 
-    /// <summary>The tokenizer of <paramref name="directory"/>: data for the continued model must be cut with it.</summary>
-    public static BertTokenizer Tokenizer(string directory) => HuggingFaceCheckpoint.LoadTokenizer(directory);
-
     /// <summary>
     /// Copies <paramref name="directory"/>'s weights into <paramref name="model"/> (built from <see cref="Config"/>
     /// after seeding, so any new head is the same for the same seed) and returns the names of the
@@ -46,9 +42,7 @@ public static class ContinuedPretraining
     public static IReadOnlyList<string> Load(BertForPreTraining model, string directory)
     {
         var report = HuggingFaceCheckpoint.LoadDirectory(model, model.Config, directory);
-        var encoderMissing = report.Missing.Where(n => n.StartsWith("bert.", StringComparison.Ordinal) && !n.StartsWith("bert.pooler.", StringComparison.Ordinal)).ToList();
-        if (encoderMissing.Count > 0)
-            throw new InvalidInputException($"{directory}: the checkpoint lacks {encoderMissing.Count} encoder weights (first: {encoderMissing[0]}); --init needs a complete BERT encoder.");
+        report.RequireEncoder(model.Config, directory);
         return report.Missing;
     }
 }

@@ -19,6 +19,8 @@ public sealed class PromptClassifier : IDisposable
     private readonly int[][] _labelWords;
     private readonly Dictionary<string, int> _labelIds;
     private readonly (string Kind, int[] Ids)[] _template;
+    private readonly bool _hasPair;
+    private readonly int _textRoom;
 
     private PromptClassifier(nn.Module module, IMaskedLanguageModel model, BertTokenizer tokenizer, ClozePrompt prompt, int maxLength, string directory)
     {
@@ -43,7 +45,9 @@ public sealed class PromptClassifier : IDisposable
             ClozePrompt.Mask => ("mask", [vocabulary.MaskId]),
             _ => ("literal", Ids(part)),
         }).ToArray();
+        _hasPair = _template.Any(p => p.Kind == ClozePrompt.PairSlot);
         int fixedLength = 2 + _template.Sum(p => p.Ids.Length);
+        _textRoom = MaxLength - fixedLength;
         if (fixedLength >= MaxLength) throw new InvalidInputException($"--prompt: the template alone takes {fixedLength} of the {MaxLength} tokens; shorten it or raise --max-length.");
     }
 
@@ -136,18 +140,17 @@ public sealed class PromptClassifier : IDisposable
     public EncodedText Encode(ClassificationExample example)
     {
         var text = Ids(example.Text);
-        var pair = example.TextPair is { } second ? Ids(second) : [];
-        bool hasPair = _template.Any(p => p.Kind == ClozePrompt.PairSlot);
-        if (!hasPair) pair = [];
-        int room = MaxLength - 2 - _template.Sum(p => p.Ids.Length);
-        while (text.Length + pair.Length > room)
+        var pair = _hasPair && example.TextPair is { } second ? Ids(second) : [];
+        // Longest first, the text on a tie; counted, so that a long email is cut once rather than copied per token.
+        int keepText = text.Length, keepPair = pair.Length;
+        while (keepText + keepPair > _textRoom)
         {
-            if (text.Length >= pair.Length) text = text[..^1];
-            else pair = pair[..^1];
+            if (keepText >= keepPair) keepText--;
+            else keepPair--;
         }
         var ids = new List<int>(MaxLength) { Tokenizer.Vocabulary.ClassifierId };
         foreach (var (kind, partIds) in _template)
-            ids.AddRange(kind == ClozePrompt.TextSlot ? text : kind == ClozePrompt.PairSlot ? pair : partIds);
+            ids.AddRange(kind == ClozePrompt.TextSlot ? text[..keepText] : kind == ClozePrompt.PairSlot ? pair[..keepPair] : partIds);
         ids.Add(Tokenizer.Vocabulary.SeparatorId);
         var array = ids.ToArray();
         return new EncodedText(Tokenizer.Vocabulary, array, new int[array.Length], new int[array.Length], new TokenOffset[array.Length]);

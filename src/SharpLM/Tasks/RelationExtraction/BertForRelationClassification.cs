@@ -13,9 +13,6 @@ namespace SharpLM.Tasks.RelationExtraction;
 /// </summary>
 public sealed class BertForRelationClassification : Module<Tensor, Tensor, Tensor, Tensor>
 {
-    /// <summary>The architecture name written to config.json.</summary>
-    public const string Architecture = "BertForRelationClassification";
-
     private readonly BertModel bert;
     private readonly Dropout dropout;
     private readonly Linear classifier;

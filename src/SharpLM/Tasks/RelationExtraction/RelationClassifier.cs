@@ -69,11 +69,7 @@ public sealed class RelationClassifier : IDisposable
                 weights[key] = cat([old, rows], 0);
                 old.Dispose();
             }
-            var report = HuggingFaceCheckpoint.Load(model, weights, directory);
-            string prefix = config.EncoderName + ".";
-            var missing = report.Missing.Where(k => k.StartsWith(prefix, StringComparison.Ordinal)).ToList();
-            if (missing.Count > 0)
-                throw new InvalidInputException($"{directory}: the folder lacks {missing.Count} encoder weights (first: {missing[0]}); it is not a {config.ModelType} encoder of this config.");
+            HuggingFaceCheckpoint.Load(model, weights, directory).RequireEncoder(config, directory);
         }
         catch
         {

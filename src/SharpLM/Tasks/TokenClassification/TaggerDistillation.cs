@@ -21,10 +21,9 @@ public static class TaggerDistillation
     public static List<DistilledChunk> Chunks(TokenTagger teacher, TokenTagger student, IReadOnlyList<TaggedSentence> train,
         IReadOnlyList<IReadOnlyList<string>> transfer, int batchSize = 32)
     {
-        var sentences = train.ToList();
-        if (transfer.Count > 0)
-            sentences.AddRange(teacher.Predict(transfer, batchSize).Select((p, i) => new TaggedSentence(transfer[i], p.Tags)));
-        var logits = teacher.WordLogits(sentences.Select(s => s.Words).ToList(), batchSize);
+        // One pass of the teacher scores both; transfer sentences take the tags it predicts.
+        var (logits, tags) = teacher.Score(train.Select(s => s.Words).Concat(transfer).ToList(), batchSize);
+        var sentences = train.Concat(transfer.Select((words, i) => new TaggedSentence(words, tags[train.Count + i]))).ToList();
         var chunks = new List<DistilledChunk>();
         for (int s = 0; s < sentences.Count; s++)
         {

@@ -141,46 +141,41 @@ public sealed class TokenTagger : IDisposable
     /// The raw scores (emissions, in <see cref="BertConfig.Labels"/> order) of every word of every sentence, [sentence][word][tag]:
     /// what a distillation student learns from.
     /// </summary>
-    public List<float[][]> WordLogits(IReadOnlyList<IReadOnlyList<string>> sentences, int batchSize = 32)
+    public List<float[][]> WordLogits(IReadOnlyList<IReadOnlyList<string>> sentences, int batchSize = 32) => Score(sentences, batchSize).Logits;
+
+    /// <summary>
+    /// In one pass of the model, every word's raw scores [sentence][word][tag] and the tags <see cref="Predict"/> gives it:
+    /// a teacher labelling transfer text scores it once.
+    /// </summary>
+    internal (List<float[][]> Logits, List<string[]> Tags) Score(IReadOnlyList<IReadOnlyList<string>> sentences, int batchSize = 32)
     {
-        var chunks = new List<(int Sentence, TaggedChunk Chunk)>();
-        for (int s = 0; s < sentences.Count; s++)
-            foreach (var chunk in Chunk(new TaggedSentence(sentences[s], null))) chunks.Add((s, chunk));
         var rows = sentences.Select(_ => new List<float[]>()).ToList();
-        using var _ = no_grad();
-        for (int from = 0; from < chunks.Count; from += batchSize)
+        var tags = sentences.Select(_ => new List<string>()).ToList();
+        foreach (var (batch, emissions, mask) in EmissionBatches(sentences, batchSize))
         {
-            using var scope = NewDisposeScope();
-            var batch = chunks.Skip(from).Take(batchSize).ToList();
-            var (emissions, _) = WordEmissions(batch.Select(c => c.Chunk).ToList());
             long words = emissions.shape[1], k = emissions.shape[2];
             float[] flat = emissions.data<float>().ToArray();
+            var paths = Paths(batch, emissions, mask);
             for (int b = 0; b < batch.Count; b++)
-                for (int w = 0; w < batch[b].Chunk.WordPositions.Length; w++)
+                for (int w = 0; w < paths[b].Length; w++)
+                {
                     rows[batch[b].Sentence].Add(flat[(int)((b * words + w) * k)..(int)((b * words + w + 1) * k)]);
+                    tags[batch[b].Sentence].Add(Config.Labels[paths[b][w]]);
+                }
         }
-        return rows.Select(r => r.ToArray()).ToList();
+        return (rows.Select(r => r.ToArray()).ToList(), tags.Select(t => t.ToArray()).ToList());
     }
 
     /// <summary>The tag of every word of every sentence, with its probability (softmax of the word's scores).</summary>
     public List<(string[] Tags, double[] Scores)> Predict(IReadOnlyList<IReadOnlyList<string>> sentences, int batchSize = 32)
     {
-        var chunks = new List<(int Sentence, TaggedChunk Chunk)>();
-        for (int s = 0; s < sentences.Count; s++)
-            foreach (var chunk in Chunk(new TaggedSentence(sentences[s], null))) chunks.Add((s, chunk));
         var tags = sentences.Select(_ => new List<string>()).ToList();
         var scores = sentences.Select(_ => new List<double>()).ToList();
-        using var _ = no_grad();
-        for (int from = 0; from < chunks.Count; from += batchSize)
+        foreach (var (batch, emissions, mask) in EmissionBatches(sentences, batchSize))
         {
-            using var scope = NewDisposeScope();
-            var batch = chunks.Skip(from).Take(batchSize).ToList();
-            var (emissions, mask) = WordEmissions(batch.Select(c => c.Chunk).ToList());
             long words = emissions.shape[1], k = emissions.shape[2];
             float[] probabilities = emissions.softmax(-1).data<float>().ToArray();
-            List<int[]> paths = _crf is { } crf
-                ? crf.Decode(emissions, mask)
-                : batch.Select((c, b) => emissions[b].argmax(-1).data<long>().Take(c.Chunk.WordPositions.Length).Select(t => (int)t).ToArray()).ToList();
+            var paths = Paths(batch, emissions, mask);
             for (int b = 0; b < batch.Count; b++)
                 for (int w = 0; w < paths[b].Length; w++)
                 {
@@ -190,6 +185,28 @@ public sealed class TokenTagger : IDisposable
         }
         return tags.Select((t, s) => (t.ToArray(), scores[s].ToArray())).ToList();
     }
+
+    // The sentences cut into chunks and run through the model a batch at a time, without gradients; each batch's
+    // tensors live until the caller moves to the next one.
+    private IEnumerable<(List<(int Sentence, TaggedChunk Chunk)> Batch, Tensor Emissions, Tensor Mask)> EmissionBatches(IReadOnlyList<IReadOnlyList<string>> sentences, int batchSize)
+    {
+        var chunks = new List<(int Sentence, TaggedChunk Chunk)>();
+        for (int s = 0; s < sentences.Count; s++)
+            foreach (var chunk in Chunk(new TaggedSentence(sentences[s], null))) chunks.Add((s, chunk));
+        using var _ = no_grad();
+        for (int from = 0; from < chunks.Count; from += batchSize)
+        {
+            using var scope = NewDisposeScope();
+            var batch = chunks.Skip(from).Take(batchSize).ToList();
+            var (emissions, mask) = WordEmissions(batch.Select(c => c.Chunk).ToList());
+            yield return (batch, emissions, mask);
+        }
+    }
+
+    // Each chunk's tag ids: the CRF's Viterbi path, or the argmax of each word's scores.
+    private List<int[]> Paths(List<(int Sentence, TaggedChunk Chunk)> batch, Tensor emissions, Tensor mask) => _crf is { } crf
+        ? crf.Decode(emissions, mask)
+        : batch.Select((c, b) => emissions[b].argmax(-1).data<long>().Take(c.Chunk.WordPositions.Length).Select(t => (int)t).ToArray()).ToList();
 
     /// <summary>Entity precision, recall, F1 and word accuracy on labelled sentences.</summary>
     public EntityMetrics Evaluate(IReadOnlyList<TaggedSentence> sentences, int batchSize = 32) =>
