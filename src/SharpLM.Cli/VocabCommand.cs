@@ -1,6 +1,7 @@
 using System.CommandLine;
 using System.Diagnostics;
 using SharpLM.Data;
+using SharpLM.Interop;
 using SharpLM.Text;
 
 namespace SharpLM.Cli;
@@ -13,22 +14,57 @@ public static class VocabCommand
     {
         var input = new Option<string[]>("--input") { Description = $"Corpus files or folders, read streamed: {TextFieldOption.Formats}.", Required = true, AllowMultipleArgumentsPerToken = true };
         var vocabSize = new Option<int>("--vocab-size") { Description = "Tokens in the vocabulary, special tokens included.", DefaultValueFactory = _ => 30522 };
-        var output = new Option<string>("--output") { Description = "Where to write vocab.txt.", Required = true };
+        var output = new Option<string>("--output") { Description = "Where to write vocab.txt (wordpiece) or tokenizer.json (bpe, with vocab.json and merges.txt beside it).", Required = true };
+        var type = new Option<string>("--type") { Description = "wordpiece (BERT's, the default) or bpe (GPT-2's byte-level BPE, for causal models).", DefaultValueFactory = _ => "wordpiece" };
         var cased = new Option<bool>("--cased") { Description = "Keep case and accents (default: lowercase and strip accents, as bert-base-uncased)." };
         var minFrequency = new Option<int>("--min-frequency") { Description = "Stop merging when the best pair occurs fewer times than this.", DefaultValueFactory = _ => 2 };
         var textField = TextFieldOption.Create();
-        var train = new Command("train", "Learn a WordPiece vocabulary (BPE merges with ## continuations, as Hugging Face's BertWordPieceTokenizer).")
+        var train = new Command("train", "Learn a WordPiece vocabulary (BPE merges with ## continuations, as Hugging Face's BertWordPieceTokenizer), or with --type bpe a byte-level BPE (as its ByteLevelBPETokenizer).")
         {
-            input, vocabSize, output, cased, minFrequency, textField,
+            input, vocabSize, output, cased, minFrequency, textField, type,
         };
         train.SetAction(parse =>
         {
+            switch (parse.GetValue(type))
+            {
+                case "wordpiece": break;
+                case "bpe":
+                    if (parse.GetValue(cased)) throw new InvalidInputException("--cased is for wordpiece: a byte-level BPE never changes the text.");
+                    var tokenizer = TrainByteLevel(parse.GetValue(input)!, parse.GetValue(vocabSize), parse.GetValue(minFrequency), context, parse.GetValue(textField)!);
+                    ByteLevelBpeFiles.Save(tokenizer, parse.GetValue(output)!);
+                    context.Error.WriteLine($"wrote {tokenizer.Count} tokens ({tokenizer.Merges.Count} merges) to {parse.GetValue(output)}, with vocab.json and merges.txt beside it");
+                    return 0;
+                default: throw new InvalidInputException($"--type {parse.GetValue(type)}: use wordpiece or bpe.");
+            }
             var vocabulary = Train(parse.GetValue(input)!, parse.GetValue(vocabSize), parse.GetValue(minFrequency), parse.GetValue(cased), context, parse.GetValue(textField)!);
             vocabulary.Save(parse.GetValue(output)!);
             context.Error.WriteLine($"wrote {vocabulary.Count} tokens to {parse.GetValue(output)}");
             return 0;
         });
         return new Command("vocab", "Vocabulary tools.") { train };
+    }
+
+    /// <summary>Counts GPT-2's pieces on all cores and learns a byte-level BPE with &lt;|endoftext|&gt;, reporting progress on the error stream.</summary>
+    public static ByteLevelBpeTokenizer TrainByteLevel(IReadOnlyList<string> inputs, int vocabSize, int minFrequency, CommandContext context, string textField = "text")
+    {
+        if (minFrequency < 1) throw new InvalidInputException($"--min-frequency {minFrequency}: must be at least 1.");
+        var files = CorpusFiles.Expand(inputs);
+        var clock = Stopwatch.StartNew();
+        var counter = WordCounter.ByteLevel();
+        var counts = CountWords(counter, new CorpusTexts(textField).ReadLines(files), clock, context);
+        if (counts.Count == 0) throw new InvalidInputException($"{string.Join(", ", inputs)}: no text found in the input.");
+        context.Error.WriteLine($"counted {counts.Values.Sum():N0} pieces ({counts.Count:N0} distinct) in {files.Count} file(s), {clock.Elapsed.TotalSeconds:F1} s");
+        var tokenizer = ByteLevelBpeTrainer.Train(counts, vocabSize, minFrequency, [ByteLevelBpeTrainer.EndOfText],
+            (merges, size) => context.Error.WriteLine($"merges: {merges:N0}, vocabulary: {size:N0}/{vocabSize:N0}, {clock.Elapsed.TotalSeconds:F1} s"));
+        if (tokenizer.Count < vocabSize)
+            context.Error.WriteLine($"note: stopped at {tokenizer.Count} tokens: no pair occurs --min-frequency {minFrequency} times or more.");
+        return tokenizer;
+    }
+
+    private static Dictionary<string, long> CountWords(WordCounter counter, IEnumerable<string> lines, Stopwatch clock, CommandContext context)
+    {
+        using (new Timer(_ => context.Error.WriteLine($"counting words: {counter.CharactersRead / 1e6:F1}M characters, {clock.Elapsed.TotalSeconds:F0} s"), null, 5000, 5000))
+            return counter.Count(lines);
     }
 
     /// <summary>Counts words on all cores and learns the vocabulary, reporting progress on the error stream.</summary>
@@ -39,10 +75,7 @@ public static class VocabCommand
         var files = CorpusFiles.Expand(inputs);
         var clock = Stopwatch.StartNew();
         var counter = new WordCounter(new BertPreTokenizer(lowercase: !cased, stripAccents: !cased));
-        var lines = new CorpusTexts(textField).ReadLines(files);
-        Dictionary<string, long> counts;
-        using (new Timer(_ => context.Error.WriteLine($"counting words: {counter.CharactersRead / 1e6:F1}M characters, {clock.Elapsed.TotalSeconds:F0} s"), null, 5000, 5000))
-            counts = counter.Count(lines);
+        var counts = CountWords(counter, new CorpusTexts(textField).ReadLines(files), clock, context);
         if (counts.Count == 0) throw new InvalidInputException($"{string.Join(", ", inputs)}: no words found in the input.");
         context.Error.WriteLine($"counted {counts.Values.Sum():N0} words ({counts.Count:N0} distinct) in {files.Count} file(s), {clock.Elapsed.TotalSeconds:F1} s");
 

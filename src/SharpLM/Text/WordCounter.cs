@@ -9,7 +9,7 @@ namespace SharpLM.Text;
 public sealed class WordCounter
 {
     private const int BlockCharacters = 1 << 18;
-    private readonly BertPreTokenizer _preTokenizer;
+    private readonly BertPreTokenizer? _preTokenizer;
     private readonly int _threads;
 
     /// <summary>Creates a counter that splits words with <paramref name="preTokenizer"/> on <paramref name="threads"/> threads (default: one per core).</summary>
@@ -18,6 +18,11 @@ public sealed class WordCounter
         _preTokenizer = preTokenizer;
         _threads = Math.Max(1, threads ?? Environment.ProcessorCount);
     }
+
+    private WordCounter(int? threads) => _threads = Math.Max(1, threads ?? Environment.ProcessorCount);
+
+    /// <summary>A counter of GPT-2's pieces (<see cref="ByteLevelPreTokenizer"/>), counted as the text they cover.</summary>
+    public static WordCounter ByteLevel(int? threads = null) => new(threads);
 
     /// <summary>Characters read so far (for progress reports); updated as blocks are handed out.</summary>
     public long CharactersRead => Interlocked.Read(ref _charactersRead);
@@ -77,12 +82,25 @@ public sealed class WordCounter
         var counts = new Dictionary<string, long>(StringComparer.Ordinal);
         var lookup = counts.GetAlternateLookup<ReadOnlySpan<char>>();
         var words = new PreTokenizedText();
+        var pieces = new List<(int Start, int Length)>();
         while (reader.WaitToReadAsync(cancellation).AsTask().GetAwaiter().GetResult())
         {
             while (reader.TryRead(out var block))
             {
                 foreach (string line in block)
                 {
+                    if (_preTokenizer is null)
+                    {
+                        pieces.Clear();
+                        ByteLevelPreTokenizer.Split(line, pieces);
+                        foreach (var (start, length) in pieces)
+                        {
+                            var piece = line.AsSpan(start, length);
+                            if (lookup.TryGetValue(piece, out long seen)) lookup[piece] = seen + 1;
+                            else lookup[piece] = 1;
+                        }
+                        continue;
+                    }
                     _preTokenizer.Split(line, words);
                     for (int w = 0; w < words.Count; w++)
                     {
