@@ -54,14 +54,16 @@ public static class PretrainCommand
         var beta2 = new Option<double>("--adam-beta2") { Description = "AdamW's second-moment decay (default: the recipe's)." };
         var epsilon = new Option<double>("--adam-epsilon") { Description = "AdamW's epsilon (default: the recipe's)." };
         var clip = new Option<double>("--clip") { Description = "Gradient clipping norm (default: the recipe's)." };
-        var objectiveName = new Option<string>("--objective") { Description = "mlm: masked LM (with NSP on sentence-pair data); electra: replaced-token detection on every token, with a masked-LM generator 1/4 as wide.", DefaultValueFactory = _ => "mlm" };
+        var objectiveName = new Option<string>("--objective") { Description = "mlm: masked LM (with NSP on sentence-pair data); electra: replaced-token detection on every token, with a masked-LM generator 1/4 as wide; causal: next-token prediction with a Llama-style decoder and a byte-level BPE.", DefaultValueFactory = _ => "mlm" };
+        var tokenizerPath = new Option<string?>("--tokenizer") { Description = "--objective causal: a byte-level BPE tokenizer.json for --corpus (default: train one on the corpus)." };
+        var blockSize = new Option<int>("--block-size") { Description = "--objective causal: tokens per training window (the context the model learns).", DefaultValueFactory = _ => 128 };
         var precision = new Option<string>("--precision") { Description = "auto, fp32 or bf16 (matrix products and attention in bfloat16; weights, optimizer state and losses in float32). Default: the recipe's, auto: bf16 where the CPU has AVX-512 BF16 or AMX." };
         var positions = new Option<string>("--position-embedding-type") { Description = $"How the model knows word order: {string.Join(", ", BertConfig.PositionEmbeddingTypes)} (default: the recipe's, or the --config's)." };
         var init = new Option<string?>("--init") { Description = "Start from this model folder (SharpLM's or a Hugging Face BERT, pretrained or fine-tuned) instead of random weights, with its vocabulary and config: domain-adaptive or continual pretraining. A missing masked-LM head starts new; the learning rate defaults to 1e-4." };
         var skipNonFinite = new Option<bool>("--skip-nonfinite") { Description = "Skip the update of a step whose loss or gradient is NaN or infinite (counted in metrics) instead of stopping." };
         var command = new Command("pretrain", "Pretrain a BERT (masked LM, and next-sentence prediction on sentence-pair data) or an ELECTRA; no arguments: a tiny model on the embedded English corpus for 3 minutes.")
         {
-            config, init, recipe, objectiveName, precision, preset, data, corpus, textField, vocab, output, batchSize, gradAccum, lr, weightDecay, warmup, schedule, maxSteps, maxTime, evalEvery, saveEvery, seed, dynamic, resume, logEvery, keep, skipNonFinite, dryRun, threads, noGrouping, beta2, epsilon, clip, positions, tensorboard,
+            config, init, recipe, objectiveName, tokenizerPath, blockSize, precision, preset, data, corpus, textField, vocab, output, batchSize, gradAccum, lr, weightDecay, warmup, schedule, maxSteps, maxTime, evalEvery, saveEvery, seed, dynamic, resume, logEvery, keep, skipNonFinite, dryRun, threads, noGrouping, beta2, epsilon, clip, positions, tensorboard,
         };
         command.SetAction((parse, cancellation) =>
         {
@@ -78,6 +80,10 @@ public static class PretrainCommand
                 if (budget is null && parse.GetResult(maxSteps) is not { Implicit: false }) budget = "3m";
             }
             var chosen = PretrainingRecipe.Named(parse.GetValue(recipe)!);
+            string objectiveKind = parse.GetValue(objectiveName)!;
+            if (objectiveKind is not ("mlm" or "electra" or "causal")) throw new InvalidInputException($"--objective {objectiveKind}: use mlm, electra or causal.");
+            // A causal run starts from its own optimisation settings; the BERT recipes do not apply to it.
+            var training = objectiveKind == "causal" ? CausalLmObjective.Training : chosen.Training;
             // The recipe's value unless the option was typed.
             T Pick<T>(Option<T> option, T recipeValue) => parse.GetResult(option) is { Implicit: false } ? parse.GetValue(option)! : recipeValue;
             string? initFolder = parse.GetValue(init);
@@ -91,20 +97,31 @@ public static class PretrainCommand
             }
             var initConfig = initFolder is null ? null : ContinuedPretraining.Config(initFolder);
             var initTokenizer = initFolder is null ? null : HuggingFaceCheckpoint.LoadTokenizer(initFolder);
-            var options = chosen.Training with
+            var options = training with
             {
                 BatchSize = parse.GetValue(batchSize), GradientAccumulation = parse.GetValue(gradAccum),
-                LearningRate = Pick(lr, initFolder is null ? chosen.Training.LearningRate : ContinuedPretraining.DefaultLearningRate),
-                WeightDecay = parse.GetValue(weightDecay), WarmupSteps = Pick(warmup, chosen.Training.WarmupSteps), Schedule = parse.GetValue(schedule)!,
+                LearningRate = Pick(lr, initFolder is null ? training.LearningRate : ContinuedPretraining.DefaultLearningRate),
+                WeightDecay = Pick(weightDecay, training.WeightDecay), WarmupSteps = Pick(warmup, training.WarmupSteps), Schedule = Pick(schedule, training.Schedule)!,
                 MaxSteps = parse.GetValue(maxSteps), MaxTime = budget is null ? null : ParseDuration(budget), EvalEvery = parse.GetValue(evalEvery),
                 SaveEvery = parse.GetValue(saveEvery), LogEvery = parse.GetValue(logEvery), Seed = parse.GetValue(seed), DynamicMasking = parse.GetValue(dynamic),
                 EvalBatches = 50, SkipNonFinite = parse.GetValue(skipNonFinite), KeepCheckpoints = parse.GetValue(keep), GroupByLength = !parse.GetValue(noGrouping),
-                AdamBeta2 = Pick(beta2, chosen.Training.AdamBeta2), AdamEpsilon = Pick(epsilon, chosen.Training.AdamEpsilon), MaxGradNorm = Pick(clip, chosen.Training.MaxGradNorm),
-                Precision = Pick(precision, chosen.Training.Precision),
+                AdamBeta2 = Pick(beta2, training.AdamBeta2), AdamEpsilon = Pick(epsilon, training.AdamEpsilon), MaxGradNorm = Pick(clip, training.MaxGradNorm),
+                Precision = Pick(precision, training.Precision),
             };
             options.Validate();
-            string objectiveKind = parse.GetValue(objectiveName)!;
-            if (objectiveKind is not ("mlm" or "electra")) throw new InvalidInputException($"--objective {objectiveKind}: use mlm or electra.");
+            if (objectiveKind == "causal")
+            {
+                foreach (var (option, typed) in new (string, bool)[] { ("--init", initFolder is not null), ("--vocab", parse.GetValue(vocab) is not null),
+                    ("--recipe", parse.GetResult(recipe) is { Implicit: false }), ("--position-embedding-type", parse.GetValue(positions) is not null),
+                    ("--dynamic-masking", parse.GetValue(dynamic)) })
+                    if (typed) throw new InvalidInputException($"--objective causal: {option} is for masked-LM pretraining; a causal model has its own tokenizer (--tokenizer) and rotary positions.");
+                var causal = new CausalPretraining(folder, group, corpusPaths, defaultCorpus, dataFolder, parse.GetValue(tokenizerPath), parse.GetValue(config),
+                    parse.GetValue(preset)!, parse.GetValue(blockSize), parse.GetValue(textField)!, context);
+                int causalThreads = TrainingThreadsOption.Apply(parse, threads);
+                return Task.FromResult(causal.Run(options, causalThreads, parse.GetValue(resume), parse.GetValue(tensorboard), parse.GetValue(dryRun), cancellation));
+            }
+            if (parse.GetValue(tokenizerPath) is not null || parse.GetResult(blockSize) is { Implicit: false })
+                throw new InvalidInputException("--tokenizer and --block-size are for --objective causal.");
             string? positionType = parse.GetValue(positions);
             if (positionType is not null && !BertConfig.PositionEmbeddingTypes.Contains(positionType))
                 throw new InvalidInputException($"--position-embedding-type {positionType}: use {string.Join(", ", BertConfig.PositionEmbeddingTypes)}.");
@@ -171,62 +188,73 @@ public static class PretrainCommand
             var trainer = new PretrainingTrainer(objective, train, validation, options, dataVocabulary, dataManifest.Lowercase, folder, group);
             if (parse.GetValue(dryRun))
             {
-                context.Output.WriteLine(DryRun(trainer, model, modelConfig, options, train.Count, threadCount, context));
+                context.Output.WriteLine(DryRun(trainer, model, modelConfig.NumHiddenLayers, modelConfig.HiddenSize, options, train.Count, threadCount, context));
                 return Task.FromResult(0);
             }
-            string metricsPath = Path.Combine(folder, "metrics.jsonl");
-            // Only rank 0 reads the checkpoint; it sends the others what they need.
-            string? checkpoint = parse.GetValue(resume) && group.IsRoot ? PretrainingTrainer.LatestCheckpoint(folder) : null;
-            if (parse.GetValue(resume) && group.Any(checkpoint is not null))
-            {
-                trainer.Resume(checkpoint);
-                if (group.IsRoot) TrainingLog.KeepUpTo(metricsPath, trainer.Step);
-                context.Error.WriteLine($"resumed from {checkpoint} at step {trainer.Step}");
-                if (trainer.ResumedExamplesPerStep is long before && before != trainer.ExamplesPerStep)
-                    context.Error.WriteLine($"warning: {checkpoint} was trained with {before} examples per step and this run takes {trainer.ExamplesPerStep} " +
-                        "(ranks x --grad-accum x --batch-size): it continues from the same data, but it is not the same run; keep the product to continue it exactly.");
-            }
-            else if (group.IsRoot && File.Exists(metricsPath)) File.Delete(metricsPath);
-            context.Error.WriteLine($"pretraining {(objective is ElectraObjective ? "an ELECTRA discriminator " : "")}{modelConfig.NumHiddenLayers}x{modelConfig.HiddenSize} ({model.parameters().Sum(p => p.numel()):N0} parameters{(objective is ElectraObjective e ? $" with the generator's {e.Model.Generator.Config.HiddenSize}-wide layers" : "")}) on {train.Count:N0} examples, batch {options.BatchSize}x{options.GradientAccumulation}" +
-                (group.IsDistributed ? $"x{group.Size} ranks, {threadCount} threads per rank" : "") + ", " +
-                (options.MaxTime is { } t ? $"for {t}" : $"{options.MaxSteps:N0} steps") +
-                (SharpLM.Model.MixedPrecision.Parse(options.Precision) is null ? ", fp32" : ", bf16 mixed precision") + $", into {folder}");
-            if (!group.IsRoot)
-            {
-                trainer.Run(cancellation);
-                return Task.FromResult(0);
-            }
-            EvaluationMetrics? metrics;
-            using (var log = new TrainingLog(metricsPath, context.Error))
-            {
-                trainer.Logged += log.Write;
-                if (parse.GetValue(tensorboard) is { } events)
-                {
-                    var board = new TensorBoardLog(events);
-                    trainer.Logged += board.Write;
-                }
-                metrics = TerminalProgress.IsAvailable(context)
-                    ? TerminalProgress.Run(trainer, options, cancellation)
-                    : trainer.Run(cancellation);
-            }
-            LossPlot.Write(Path.Combine(folder, "loss.png"), ("", metricsPath));
-            if (cancellation.IsCancellationRequested) context.Error.WriteLine($"stopped at step {trainer.Step}; continue with --resume");
-            else context.Output.WriteLine(JsonSerializer.Serialize(new { model = trainer.ModelDirectory, step = trainer.Step, validation = metrics },
-                new JsonSerializerOptions { PropertyNamingPolicy = JsonNamingPolicy.SnakeCaseLower }));
-            return Task.FromResult(0);
+            string description = $"{(objective is ElectraObjective ? "an ELECTRA discriminator " : "")}{modelConfig.NumHiddenLayers}x{modelConfig.HiddenSize} ({model.parameters().Sum(p => p.numel()):N0} parameters{(objective is ElectraObjective e ? $" with the generator's {e.Model.Generator.Config.HiddenSize}-wide layers" : "")}) on {train.Count:N0} examples";
+            return Task.FromResult(Train(trainer, options, folder, group, threadCount, description, parse.GetValue(resume), parse.GetValue(tensorboard), context, cancellation));
         });
         return command;
     }
 
+    /// <summary>
+    /// Runs a trainer the verb has built, for every objective: resume from the latest checkpoint when asked, progress and
+    /// metrics.jsonl (and TensorBoard), the loss plot, and the closing JSON line. Returns the exit code.
+    /// </summary>
+    internal static int Train(PretrainingTrainer trainer, PretrainingOptions options, string folder, ProcessGroup group, int threadCount, string description,
+        bool resume, string? tensorboard, CommandContext context, CancellationToken cancellation, bool nextToken = false)
+    {
+        string metricsPath = Path.Combine(folder, "metrics.jsonl");
+        // Only rank 0 reads the checkpoint; it sends the others what they need.
+        string? checkpoint = resume && group.IsRoot ? PretrainingTrainer.LatestCheckpoint(folder) : null;
+        if (resume && group.Any(checkpoint is not null))
+        {
+            trainer.Resume(checkpoint);
+            if (group.IsRoot) TrainingLog.KeepUpTo(metricsPath, trainer.Step);
+            context.Error.WriteLine($"resumed from {checkpoint} at step {trainer.Step}");
+            if (trainer.ResumedExamplesPerStep is long before && before != trainer.ExamplesPerStep)
+                context.Error.WriteLine($"warning: {checkpoint} was trained with {before} examples per step and this run takes {trainer.ExamplesPerStep} " +
+                    "(ranks x --grad-accum x --batch-size): it continues from the same data, but it is not the same run; keep the product to continue it exactly.");
+        }
+        else if (group.IsRoot && File.Exists(metricsPath)) File.Delete(metricsPath);
+        context.Error.WriteLine($"pretraining {description}, batch {options.BatchSize}x{options.GradientAccumulation}" +
+            (group.IsDistributed ? $"x{group.Size} ranks, {threadCount} threads per rank" : "") + ", " +
+            (options.MaxTime is { } t ? $"for {t}" : $"{options.MaxSteps:N0} steps") +
+            (SharpLM.Model.MixedPrecision.Parse(options.Precision) is null ? ", fp32" : ", bf16 mixed precision") + $", into {folder}");
+        if (!group.IsRoot)
+        {
+            trainer.Run(cancellation);
+            return 0;
+        }
+        EvaluationMetrics? metrics;
+        using (var log = new TrainingLog(metricsPath, context.Error) { NextToken = nextToken })
+        {
+            trainer.Logged += log.Write;
+            if (tensorboard is { } events)
+            {
+                var board = new TensorBoardLog(events);
+                trainer.Logged += board.Write;
+            }
+            metrics = TerminalProgress.IsAvailable(context)
+                ? TerminalProgress.Run(trainer, options, cancellation)
+                : trainer.Run(cancellation);
+        }
+        LossPlot.Write(Path.Combine(folder, "loss.png"), ("", metricsPath));
+        if (cancellation.IsCancellationRequested) context.Error.WriteLine($"stopped at step {trainer.Step}; continue with --resume");
+        else context.Output.WriteLine(JsonSerializer.Serialize(new { model = trainer.ModelDirectory, step = trainer.Step, validation = metrics },
+            new JsonSerializerOptions { PropertyNamingPolicy = JsonNamingPolicy.SnakeCaseLower }));
+        return 0;
+    }
+
     // Times a few steps and turns them into the cost of the whole run; evaluations and checkpoints come on top.
-    private static string DryRun(PretrainingTrainer trainer, TorchSharp.torch.nn.Module model, BertConfig config, PretrainingOptions options, long examples, int threads, CommandContext context)
+    internal static string DryRun(PretrainingTrainer trainer, TorchSharp.torch.nn.Module model, int layers, int hidden, PretrainingOptions options, long examples, int threads, CommandContext context)
     {
         var measured = trainer.MeasureThroughput();
         double steps = options.MaxTime is { } t ? Math.Min(options.MaxSteps, t.TotalSeconds / measured.SecondsPerStep) : options.MaxSteps;
         double seconds = options.MaxTime is { } budget ? Math.Min(budget.TotalSeconds, options.MaxSteps * measured.SecondsPerStep) : steps * measured.SecondsPerStep;
         double epochs = steps * options.BatchSize * options.GradientAccumulation / Math.Max(1, examples);
         long parameters = model.parameters().Sum(p => p.numel());
-        context.Error.WriteLine($"dry run: {config.NumHiddenLayers}x{config.HiddenSize} ({parameters:N0} parameters), batch {options.BatchSize}x{options.GradientAccumulation}, {threads} threads: " +
+        context.Error.WriteLine($"dry run: {layers}x{hidden} ({parameters:N0} parameters), batch {options.BatchSize}x{options.GradientAccumulation}, {threads} threads: " +
             $"{measured.SecondsPerStep:F2} s/step, {measured.TokensPerSecond:F0} tokens/s, peak RSS {measured.PeakRssMegabytes:F0} MiB; " +
             $"{steps:N0} steps take about {TimeSpan.FromSeconds(Math.Round(seconds))} ({epochs:F2} epochs of the data, {steps * measured.TokensPerStep / 1e6:F1}M tokens), plus evaluations and checkpoints.");
         return JsonSerializer.Serialize(new

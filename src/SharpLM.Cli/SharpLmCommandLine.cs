@@ -42,6 +42,7 @@ public static class SharpLmCommandLine
             TokenizeCommand.Create(context),
             EmbedCommand.Create(context),
             FillMaskCommand.Create(context),
+            GenerateCommand.Create(context),
             DataCommand.Create(context),
             PretrainCommand.Create(context),
             EvalCommand.Create(context),

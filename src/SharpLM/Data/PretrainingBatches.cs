@@ -10,7 +10,7 @@ namespace SharpLM.Data;
 /// position), instead of with the masks stored at preparation. With length grouping, each epoch's
 /// order is arranged so that a batch holds examples of similar length: less of it is padding.
 /// </summary>
-public sealed class PretrainingBatches : IDisposable
+public sealed class PretrainingBatches : IPretrainingData, IDisposable
 {
     private readonly List<PretrainingShardReader> _shards = new();
     private readonly long[] _starts;

@@ -196,5 +196,29 @@ public sealed class ByteLevelBpeTokenizer
         return bytes.ToArray();
     }
 
+    /// <summary>A short fingerprint of the tokens and merges, to check that data and models were made with the same tokenizer.</summary>
+    public string Hash()
+    {
+        var text = new StringBuilder();
+        foreach (string? token in _tokens) text.Append(token).Append('\n');
+        foreach (var (left, right) in Merges) text.Append(left).Append(' ').Append(right).Append('\n');
+        byte[] digest = System.Security.Cryptography.SHA256.HashData(Encoding.UTF8.GetBytes(text.ToString()));
+        return Convert.ToHexStringLower(digest.AsSpan(0, 8));
+    }
+
+    /// <summary>How many bytes of text each id stands for (0 for a special token): the denominator of bits per byte.</summary>
+    public int[] ByteLengths()
+    {
+        var lengths = new int[_tokens.Length];
+        var scratch = new List<byte>();
+        for (int id = 0; id < _tokens.Length; id++)
+        {
+            if (_tokens[id] is null || SpecialTokens.Contains(_tokens[id])) continue;
+            scratch.Clear();
+            lengths[id] = ByteLevelAlphabet.TryDecode(_tokens[id], scratch) ? scratch.Count : Encoding.UTF8.GetByteCount(_tokens[id]);
+        }
+        return lengths;
+    }
+
     private static long Key(int a, int b) => ((long)a << 32) | (uint)b;
 }

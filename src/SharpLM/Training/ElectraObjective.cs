@@ -23,8 +23,11 @@ public sealed class ElectraObjective(ElectraPretraining model) : PretrainingObje
     /// <inheritdoc/>
     public override nn.Module Module => model;
 
+    /// <summary>The discriminator's config: the model saved as the run's model folder.</summary>
+    public BertConfig Config => model.Discriminator.Config;
+
     /// <inheritdoc/>
-    public override BertConfig Config => model.Discriminator.Config;
+    public override bool PretrainingDropout => model.Discriminator.Config.PretrainingDropout;
 
     /// <inheritdoc/>
     public override bool DetectsReplacedTokens => true;
@@ -45,9 +48,10 @@ public sealed class ElectraObjective(ElectraPretraining model) : PretrainingObje
     /// every real token of the generator's replacements (sampled with a fixed seed, so that two
     /// evaluations of the same weights agree).
     /// </summary>
-    public override EvaluationMetrics Evaluate(PretrainingBatches data, int batchSize, int maxBatches)
+    public override EvaluationMetrics Evaluate(IPretrainingData data, int batchSize, int maxBatches)
     {
-        var generatorFigures = Evaluation.Run(model.Generator, data, batchSize, maxBatches);
+        var masked = Evaluation.MaskedData(data);
+        var generatorFigures = Evaluation.Run(model.Generator, masked, batchSize, maxBatches);
         double lossSum = 0;
         long tokens = 0, correct = 0, replacedCount = 0;
         int batches = 0;
@@ -85,8 +89,9 @@ public sealed class ElectraObjective(ElectraPretraining model) : PretrainingObje
     }
 
     /// <inheritdoc/>
-    public override void Save(string directory, Vocabulary vocabulary, bool lowercase)
+    public override void Save(string directory, Vocabulary? vocabulary, bool lowercase)
     {
+        ArgumentNullException.ThrowIfNull(vocabulary);
         HuggingFaceCheckpoint.Save(model.Discriminator, model.Discriminator.Config, vocabulary, directory, lowercase);
         // The generator's folder carries its own copy of the shared embeddings, as Hugging Face's ElectraForMaskedLM expects.
         var shared = model.Discriminator.Electra.Embeddings.named_parameters().Select(p => ("electra.embeddings." + p.name, (Tensor)p.parameter));

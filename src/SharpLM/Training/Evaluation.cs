@@ -12,6 +12,10 @@ namespace SharpLM.Training;
 /// </summary>
 public static class Evaluation
 {
+    /// <summary>The masked examples of <paramref name="data"/>; a causal token stream has none to evaluate a masked LM on.</summary>
+    internal static PretrainingBatches MaskedData(IPretrainingData data) => data as PretrainingBatches
+        ?? throw new InvalidInputException("a masked-LM objective needs data prepared for masked LM (sharplm data prepare without --objective causal).");
+
     /// <summary>
     /// Runs <paramref name="model"/> (in eval mode) over <paramref name="data"/>, at most <paramref name="maxBatches"/>
     /// batches (0: all); NSP figures come from a BERT with its NSP head on sentence-pair data.

@@ -13,9 +13,12 @@ namespace SharpLM.Training;
 /// <param name="ReplacedTokenLoss">ELECTRA only: the discriminator's binary cross-entropy per real token on the generator's replacements.</param>
 /// <param name="ReplacedTokenAccuracy">ELECTRA only: share of real tokens the discriminator calls rightly original or replaced.</param>
 /// <param name="ReplacedTokenShare">ELECTRA only: share of real tokens that the generator's samples replaced (the all-original guess's error rate).</param>
+/// <param name="NextToken">A causal LM's figures: the masked-LM fields then hold the next-token loss, perplexity and accuracy
+/// (every token is a label and none is unknown), so that plots and logs read one set of fields for every objective.</param>
+/// <param name="BitsPerByte">Causal LM only: the next-token loss in bits per UTF-8 byte of the text predicted, which compares across tokenizers.</param>
 public sealed record EvaluationMetrics(double MaskedLmLoss, double Perplexity, double MaskedLmAccuracy, double? NextSentenceLoss, double? NextSentenceAccuracy, long Examples,
     double UnknownLabelShare, double KnownMaskedLmLoss, double KnownMaskedLmAccuracy,
-    double? ReplacedTokenLoss = null, double? ReplacedTokenAccuracy = null, double? ReplacedTokenShare = null);
+    double? ReplacedTokenLoss = null, double? ReplacedTokenAccuracy = null, double? ReplacedTokenShare = null, bool NextToken = false, double? BitsPerByte = null);
 
 /// <summary>One logged training step: what metrics.jsonl holds per line.</summary>
 /// <param name="Step">Optimizer steps done.</param>

@@ -22,8 +22,8 @@ public abstract class PretrainingObjective
     /// <summary>Everything trained: the optimizer's parameters, and what train() and eval() switch.</summary>
     public abstract nn.Module Module { get; }
 
-    /// <summary>The config of the model saved as the run's model folder.</summary>
-    public abstract BertConfig Config { get; }
+    /// <summary>Whether training keeps the model's dropout (Cramming trains without it).</summary>
+    public abstract bool PretrainingDropout { get; }
 
     /// <summary>Whether the second logged part of the loss is replaced-token detection (ELECTRA's discriminator) rather than NSP.</summary>
     public virtual bool DetectsReplacedTokens => false;
@@ -35,10 +35,10 @@ public abstract class PretrainingObjective
     public abstract (Tensor Loss, Tensor First, Tensor Second) Loss(PretrainingBatch batch, StepCounts counts, bool nextSentence);
 
     /// <summary>Evaluates <paramref name="data"/> in stored order, at most <paramref name="maxBatches"/> batches (0: all); the caller sets eval mode.</summary>
-    public abstract EvaluationMetrics Evaluate(PretrainingBatches data, int batchSize, int maxBatches);
+    public abstract EvaluationMetrics Evaluate(IPretrainingData data, int batchSize, int maxBatches);
 
-    /// <summary>Writes the model folder (Hugging Face layout) into <paramref name="directory"/>.</summary>
-    public abstract void Save(string directory, Vocabulary vocabulary, bool lowercase);
+    /// <summary>Writes the model folder (Hugging Face layout) into <paramref name="directory"/>; BERT's objectives write <paramref name="vocabulary"/> with it, a causal one its own tokenizer.</summary>
+    public abstract void Save(string directory, Vocabulary? vocabulary, bool lowercase);
 
     /// <summary>Loads the weights of a folder <see cref="Save"/> wrote; every weight must be there.</summary>
     public abstract void Load(string directory);
@@ -53,8 +53,11 @@ public sealed class MaskedLmObjective(BertForPreTraining model) : PretrainingObj
     /// <inheritdoc/>
     public override nn.Module Module => model;
 
+    /// <summary>The config of the model saved as the run's model folder.</summary>
+    public BertConfig Config => model.Config;
+
     /// <inheritdoc/>
-    public override BertConfig Config => model.Config;
+    public override bool PretrainingDropout => model.Config.PretrainingDropout;
 
     /// <inheritdoc/>
     public override (Tensor Loss, Tensor First, Tensor Second) Loss(PretrainingBatch batch, StepCounts counts, bool nextSentence)
@@ -68,11 +71,11 @@ public sealed class MaskedLmObjective(BertForPreTraining model) : PretrainingObj
     }
 
     /// <inheritdoc/>
-    public override EvaluationMetrics Evaluate(PretrainingBatches data, int batchSize, int maxBatches) => Evaluation.Run(model, data, batchSize, maxBatches);
+    public override EvaluationMetrics Evaluate(IPretrainingData data, int batchSize, int maxBatches) => Evaluation.Run(model, Evaluation.MaskedData(data), batchSize, maxBatches);
 
     /// <inheritdoc/>
-    public override void Save(string directory, Vocabulary vocabulary, bool lowercase) =>
-        HuggingFaceCheckpoint.Save(model, model.Config, vocabulary, directory, lowercase);
+    public override void Save(string directory, Vocabulary? vocabulary, bool lowercase) =>
+        HuggingFaceCheckpoint.Save(model, model.Config, vocabulary ?? throw new ArgumentNullException(nameof(vocabulary)), directory, lowercase);
 
     /// <inheritdoc/>
     public override void Load(string directory)

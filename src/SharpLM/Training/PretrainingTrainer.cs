@@ -13,7 +13,7 @@ using static TorchSharp.torch;
 namespace SharpLM.Training;
 
 /// <summary>
-/// Pretrains on prepared data by a <see cref="PretrainingObjective"/> (BERT's masked LM, or ELECTRA): AdamW with weight decay on weight
+/// Pretrains on prepared data by a <see cref="PretrainingObjective"/> (BERT's masked LM, ELECTRA, or a causal LM's next token): AdamW with weight decay on weight
 /// matrices only, linear warmup then linear, cosine or constant decay, gradient clipping, and gradient
 /// accumulation whose masked-LM loss is normalised by the masked tokens of all micro-batches of the
 /// step together (so accumulating k batches of b is the same step as one batch of k·b). Every random
@@ -27,10 +27,10 @@ public sealed class PretrainingTrainer
 {
     private readonly PretrainingObjective _objective;
     private readonly nn.Module _model;
-    private readonly PretrainingBatches _train;
-    private readonly PretrainingBatches? _validation;
+    private readonly IPretrainingData _train;
+    private readonly IPretrainingData? _validation;
     private readonly PretrainingOptions _options;
-    private readonly Vocabulary _vocabulary;
+    private readonly Vocabulary? _vocabulary;
     private readonly bool _lowercase;
     private readonly string _output;
     private readonly AdamW _optimizer;
@@ -48,10 +48,11 @@ public sealed class PretrainingTrainer
 
     /// <summary>
     /// Creates the trainer of <paramref name="objective"/>; <paramref name="output"/> receives checkpoints, metrics.jsonl and
-    /// the final model. With a <paramref name="group"/> of several ranks, every rank takes rank 0's weights here.
+    /// the final model, saved with <paramref name="vocabulary"/> (null for a causal objective, which saves its own tokenizer).
+    /// With a <paramref name="group"/> of several ranks, every rank takes rank 0's weights here.
     /// </summary>
-    public PretrainingTrainer(PretrainingObjective objective, PretrainingBatches train, PretrainingBatches? validation, PretrainingOptions options,
-        Vocabulary vocabulary, bool lowercase, string output, ProcessGroup? group = null)
+    public PretrainingTrainer(PretrainingObjective objective, IPretrainingData train, IPretrainingData? validation, PretrainingOptions options,
+        Vocabulary? vocabulary, bool lowercase, string output, ProcessGroup? group = null)
     {
         _objective = objective;
         var model = _model = objective.Module;
@@ -262,7 +263,7 @@ public sealed class PretrainingTrainer
         using var scope = NewDisposeScope();
         // Every step sets the mode itself, whatever the caller left (the step benchmarks call this
         // directly): training, with or without dropout as the config says.
-        TrainingMode.Enter(_model, _objective.Config.PretrainingDropout);
+        TrainingMode.Enter(_model, _objective.PretrainingDropout);
         foreach (var group in _optimizer.ParamGroups) group.LearningRate = learningRate;
         _optimizer.zero_grad();
         double[] local = [batches.Sum(b => (double)b.MaskedCount), batches.Sum(b => (double)b.Examples), batches.Sum(b => (double)b.Tokens)];
@@ -337,12 +338,12 @@ public sealed class PretrainingTrainer
         }
     }
 
-    /// <summary>Masked-LM loss, perplexity, masked-LM accuracy and NSP accuracy of <paramref name="data"/> (in stored order).</summary>
-    public EvaluationMetrics Evaluate(PretrainingBatches data)
+    /// <summary>The objective's evaluation of <paramref name="data"/> (in stored order): masked-LM or next-token loss, perplexity and accuracy, and NSP accuracy.</summary>
+    public EvaluationMetrics Evaluate(IPretrainingData data)
     {
         _model.eval();
         try { return _objective.Evaluate(data, _options.BatchSize, _options.EvalBatches); }
-        finally { TrainingMode.Enter(_model, _objective.Config.PretrainingDropout); }
+        finally { TrainingMode.Enter(_model, _objective.PretrainingDropout); }
     }
 
     private void SaveCheckpoint()

@@ -174,7 +174,7 @@ public class PretrainCommandTests : IDisposable
     [InlineData("--adam-beta2", "1", "--adam-beta2 1: must be in [0, 1)")]
     [InlineData("--clip", "0", "--clip 0: must be a positive number")]
     [InlineData("--precision", "fp16", "--precision fp16: use auto, fp32 or bf16")]
-    [InlineData("--objective", "gpt", "--objective gpt: use mlm or electra")]
+    [InlineData("--objective", "gpt", "--objective gpt: use mlm, electra or causal")]
     [InlineData("--position-embedding-type", "rotary", "--position-embedding-type rotary: use absolute, relative_key, relative_key_query")]
     public void Bad_settings_are_refused_before_any_work(string option, string value, string message)
     {

@@ -1,0 +1,99 @@
+using System.Runtime.InteropServices;
+using SharpLM.Text;
+
+namespace SharpLM.Data;
+
+/// <summary>
+/// One split of causal-LM data served as windows of <c>length</c> consecutive tokens (documents run on across the
+/// end-of-text tokens, as in GPT-2's and nanoGPT's training): window i is tokens i·length .. i·length + length - 1,
+/// the few tokens after the last whole window unused. Training order is a permutation of the windows per epoch drawn
+/// from (seed, epoch), and the position in it is one number, so a resumed run sees the same batches.
+/// </summary>
+public sealed class CausalTokenWindows : IPretrainingData
+{
+    private readonly int[] _tokens;
+    private readonly int _length;
+    private readonly int _seed;
+    private int _permutationEpoch = -1;
+    private int[] _permutation = [];
+
+    /// <summary>Opens split <paramref name="split"/> ("train" or "validation") of a folder <see cref="CausalDataWriter"/> made.</summary>
+    /// <exception cref="InvalidInputException">The folder was made with another tokenizer, or a file is missing or cut short.</exception>
+    public CausalTokenWindows(string folder, string split, ByteLevelBpeTokenizer tokenizer, int length, int seed)
+    {
+        Manifest = CausalDataManifest.Load(folder);
+        if (Manifest.TokenizerHash != tokenizer.Hash())
+            throw new InvalidInputException($"{folder}: the data was prepared with another tokenizer (hash {Manifest.TokenizerHash}, this one {tokenizer.Hash()}); prepare it again with this tokenizer.json.");
+        if (length < 2) throw new InvalidInputException($"--max-seq-length {length}: a window needs at least 2 tokens.");
+        string path = Path.Combine(folder, CausalDataWriter.StreamFile(split));
+        if (!File.Exists(path)) throw new InvalidInputException($"{path}: the {split} token stream is missing.");
+        long expected = split == "train" ? Manifest.TrainTokens : Manifest.ValidationTokens;
+        long size = new FileInfo(path).Length;
+        if (size != expected * 4) throw new InvalidInputException($"{path}: holds {size} bytes, the manifest says {expected} tokens ({expected * 4} bytes); the file is cut short or another one.");
+        _tokens = MemoryMarshal.Cast<byte, int>(File.ReadAllBytes(path)).ToArray();
+        _length = length;
+        _seed = seed;
+        Count = _tokens.Length / length;
+        Bytes = split == "train" ? Manifest.TrainBytes : Manifest.ValidationBytes;
+    }
+
+    private CausalTokenWindows(CausalTokenWindows whole, long count)
+    {
+        (_tokens, _length, _seed, Manifest, Bytes) = (whole._tokens, whole._length, whole._seed, whole.Manifest, whole.Bytes);
+        Count = count;
+    }
+
+    /// <summary>The first <paramref name="count"/> windows of this split (all of them when 0 or more than there are).</summary>
+    public CausalTokenWindows First(long count) => count <= 0 || count >= Count ? this : new CausalTokenWindows(this, count);
+
+    /// <summary>The data folder's manifest.</summary>
+    public CausalDataManifest Manifest { get; }
+
+    /// <summary>Tokens per window.</summary>
+    public int Length => _length;
+
+    /// <summary>Whole windows in the split.</summary>
+    public long Count { get; }
+
+    /// <summary>UTF-8 bytes of the split's text.</summary>
+    public long Bytes { get; }
+
+    /// <inheritdoc/>
+    public bool NextSentence => false;
+
+    /// <inheritdoc/>
+    public PretrainingBatch TrainingBatch(long position, int batchSize)
+    {
+        var examples = new List<PretrainingExample>(batchSize);
+        for (long p = position; p < position + batchSize; p++) examples.Add(Window(IndexAt(p)));
+        return new PretrainingBatch(examples, padId: 0);
+    }
+
+    /// <inheritdoc/>
+    public IEnumerable<PretrainingBatch> InOrder(int batchSize)
+    {
+        for (long start = 0; start < Count; start += batchSize)
+        {
+            var examples = new List<PretrainingExample>();
+            for (long i = start; i < Math.Min(Count, start + batchSize); i++) examples.Add(Window(i));
+            yield return new PretrainingBatch(examples, padId: 0);
+        }
+    }
+
+    private static readonly MaskedPositions NoMasks = new([], [], []);
+
+    private PretrainingExample Window(long index) =>
+        new(_tokens.AsSpan((int)(index * _length), _length).ToArray(), _length, false, NoMasks);
+
+    private long IndexAt(long position)
+    {
+        int epoch = (int)(position / Count);
+        if (epoch != _permutationEpoch)
+        {
+            _permutation = Enumerable.Range(0, (int)Count).ToArray();
+            new Random(StableSeed.Of(_seed, epoch, 0x0BE7)).Shuffle(_permutation);
+            _permutationEpoch = epoch;
+        }
+        return _permutation[position % Count];
+    }
+}
