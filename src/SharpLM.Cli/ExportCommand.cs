@@ -1,13 +1,17 @@
 using System.CommandLine;
 using System.Text.Json;
+using SharpLM.Interop;
 using SharpLM.Interop.Onnx;
 
 namespace SharpLM.Cli;
 
-/// <summary><c>sharplm export onnx</c>: a model folder as one ONNX file, with its tokenizer and config beside it.</summary>
+/// <summary>
+/// <c>sharplm export onnx</c>: a model folder as one ONNX file, with its tokenizer and config beside it;
+/// <c>sharplm export gguf</c>: a causal model as one GGUF file for llama.cpp.
+/// </summary>
 public static class ExportCommand
 {
-    /// <summary>Creates the <c>export</c> verb and its <c>onnx</c> sub-verb.</summary>
+    /// <summary>Creates the <c>export</c> verb and its <c>onnx</c> and <c>gguf</c> sub-verbs.</summary>
     public static Command Create(CommandContext context)
     {
         var model = new Option<string>("--model") { Description = "Model folder: pretrained (masked LM, NSP), bare encoder, classifier, tagger, QA, ELECTRA discriminator or generator.", Required = true };
@@ -33,6 +37,22 @@ public static class ExportCommand
             }));
             return 0;
         });
-        return new Command("export", "Export a model for other runtimes.") { onnx };
+        var causal = new Option<string>("--model") { Description = "A causal model folder (pretrain --objective causal).", Required = true };
+        var ggufOutput = new Option<string>("--output") { Description = "The .gguf file to write.", Required = true };
+        var type = new Option<string>("--type") { Description = "Weight type: f32, f16 or q8_0 (norm weights stay f32).", DefaultValueFactory = _ => "f32" };
+        type.AcceptOnlyFromAmong([.. LlamaGgufExport.Types.Keys]);
+        var gguf = new Command("gguf", "Write a causal model as GGUF (llama architecture, GPT-2-style BPE) for llama.cpp, Ollama, LM Studio and LLamaSharp.")
+        {
+            causal, ggufOutput, type,
+        };
+        gguf.SetAction(parse =>
+        {
+            string directory = parse.GetValue(causal)!, file = parse.GetValue(ggufOutput)!;
+            var (llama, tokenizer) = LlamaCheckpoint.Load(directory);
+            using (llama) LlamaGgufExport.Write(llama, tokenizer, file, parse.GetValue(type)!, Path.GetFileName(Path.GetFullPath(directory).TrimEnd('/')));
+            context.Output.WriteLine(JsonSerializer.Serialize(new { gguf = file, type = parse.GetValue(type), bytes = new FileInfo(file).Length }));
+            return 0;
+        });
+        return new Command("export", "Export a model for other runtimes.") { onnx, gguf };
     }
 }
