@@ -2,13 +2,14 @@
 # The README's test command: installs the Debian packages the tests need when any is missing, then runs the whole
 # suite (`dotnet test SharpLM.slnx`, extra arguments passed on). The packages: PyTorch 1.13 and numpy for the parity
 # tests against a plain PyTorch BERT (tests/reference/), chromium for the playground page's browser test, and Open MPI
-# (openmpi-bin, libopenmpi-dev) for the data-parallel tests, which start real mpirun.
+# (openmpi-bin, libopenmpi-dev) for the data-parallel tests, which start real mpirun; libgomp1 (GCC's OpenMP runtime)
+# for llama.cpp's CPU library, which the GGUF tests load through LLamaSharp.
 # As root it installs them with apt-get; otherwise through `sudo -n` when that needs no password; else it says which
 # command to run and stops. .ci/run calls this script.
 set -uo pipefail
 cd "$(dirname "$0")/.."
 
-PACKAGES=(python3 python3-torch python3-numpy chromium openmpi-bin libopenmpi-dev)
+PACKAGES=(python3 python3-torch python3-numpy chromium openmpi-bin libopenmpi-dev libgomp1)
 missing=()
 for package in "${PACKAGES[@]}"; do
   dpkg-query -W -f='${Status}' "$package" 2>/dev/null | grep -q "ok installed" || missing+=("$package")

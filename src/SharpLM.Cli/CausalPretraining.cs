@@ -49,9 +49,9 @@ internal sealed class CausalPretraining(string folder, ProcessGroup group, strin
         if (blockSize > config.MaxPositionEmbeddings)
             throw new InvalidInputException($"--block-size {blockSize} is longer than the model's max_position_embeddings ({config.MaxPositionEmbeddings}).");
 
-        var train = new CausalTokenWindows(data, "train", tokenizer, blockSize, options.Seed);
+        using var train = new CausalTokenWindows(data, "train", tokenizer, blockSize, options.Seed);
         if (train.Count == 0) throw new InvalidInputException($"{data}: the training stream has {dataManifest.TrainTokens} tokens, fewer than one window of --block-size {blockSize}.");
-        var validation = new CausalTokenWindows(data, "validation", tokenizer, blockSize, options.Seed);
+        using var validation = new CausalTokenWindows(data, "validation", tokenizer, blockSize, options.Seed);
         if (validation.Count == 0)
             context.Error.WriteLine($"warning: {data} has no validation window of {blockSize} tokens, so no validation figures will be reported.");
         TorchSharp.torch.random.manual_seed(options.Seed);

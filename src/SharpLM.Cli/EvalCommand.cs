@@ -113,7 +113,7 @@ public static class EvalCommand
             }
             if (blockSize > model.Config.MaxPositionEmbeddings)
                 throw new InvalidInputException($"--block-size {blockSize} is longer than the model's max_position_embeddings ({model.Config.MaxPositionEmbeddings}).");
-            var windows = new CausalTokenWindows(dataFolder, split, tokenizer, blockSize, seed: 0);
+            using var windows = new CausalTokenWindows(dataFolder, split, tokenizer, blockSize, seed: 0);
             if (windows.Count == 0) throw new InvalidInputException($"{dataFolder}: the {split} split has fewer tokens than one window of --block-size {blockSize}.");
             if (maxWindows < 0) throw new InvalidInputException($"--max-windows {maxWindows}: must be zero (all) or positive.");
             // Whole batches of the size asked for, as training's evaluation reads them; the last may be cut short by the limit.

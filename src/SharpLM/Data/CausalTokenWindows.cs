@@ -1,4 +1,4 @@
-using System.Runtime.InteropServices;
+using System.IO.MemoryMappedFiles;
 using SharpLM.Text;
 
 namespace SharpLM.Data;
@@ -7,11 +7,14 @@ namespace SharpLM.Data;
 /// One split of causal-LM data served as windows of <c>length</c> consecutive tokens (documents run on across the
 /// end-of-text tokens, as in GPT-2's and nanoGPT's training): window i is tokens i·length .. i·length + length - 1,
 /// the few tokens after the last whole window unused. Training order is a permutation of the windows per epoch drawn
-/// from (seed, epoch), and the position in it is one number, so a resumed run sees the same batches.
+/// from (seed, epoch), and the position in it is one number, so a resumed run sees the same batches. The stream is
+/// memory-mapped, so a corpus larger than memory trains as well.
 /// </summary>
-public sealed class CausalTokenWindows : IPretrainingData
+public sealed class CausalTokenWindows : IPretrainingData, IDisposable
 {
-    private readonly int[] _tokens;
+    private readonly MemoryMappedFile? _file;
+    private readonly MemoryMappedViewAccessor? _tokens;
+    private readonly bool _owner;
     private readonly int _length;
     private readonly int _seed;
     private int _permutationEpoch = -1;
@@ -30,20 +33,25 @@ public sealed class CausalTokenWindows : IPretrainingData
         long expected = split == "train" ? Manifest.TrainTokens : Manifest.ValidationTokens;
         long size = new FileInfo(path).Length;
         if (size != expected * 4) throw new InvalidInputException($"{path}: holds {size} bytes, the manifest says {expected} tokens ({expected * 4} bytes); the file is cut short or another one.");
-        _tokens = MemoryMarshal.Cast<byte, int>(File.ReadAllBytes(path)).ToArray();
+        if (size > 0)
+        {
+            _file = MemoryMappedFile.CreateFromFile(path, FileMode.Open, null, 0, MemoryMappedFileAccess.Read);
+            _tokens = _file.CreateViewAccessor(0, size, MemoryMappedFileAccess.Read);
+        }
+        _owner = true;
         _length = length;
         _seed = seed;
-        Count = _tokens.Length / length;
+        Count = expected / length;
         Bytes = split == "train" ? Manifest.TrainBytes : Manifest.ValidationBytes;
     }
 
     private CausalTokenWindows(CausalTokenWindows whole, long count)
     {
-        (_tokens, _length, _seed, Manifest, Bytes) = (whole._tokens, whole._length, whole._seed, whole.Manifest, whole.Bytes);
+        (_file, _tokens, _length, _seed, Manifest, Bytes) = (whole._file, whole._tokens, whole._length, whole._seed, whole.Manifest, whole.Bytes);
         Count = count;
     }
 
-    /// <summary>The first <paramref name="count"/> windows of this split (all of them when 0 or more than there are).</summary>
+    /// <summary>The first <paramref name="count"/> windows of this split (all of them when 0 or more than there are); it reads this one's mapping, so dispose this one last.</summary>
     public CausalTokenWindows First(long count) => count <= 0 || count >= Count ? this : new CausalTokenWindows(this, count);
 
     /// <summary>The data folder's manifest.</summary>
@@ -82,8 +90,12 @@ public sealed class CausalTokenWindows : IPretrainingData
 
     private static readonly MaskedPositions NoMasks = new([], [], []);
 
-    private PretrainingExample Window(long index) =>
-        new(_tokens.AsSpan((int)(index * _length), _length).ToArray(), _length, false, NoMasks);
+    private PretrainingExample Window(long index)
+    {
+        var ids = new int[_length];
+        _tokens!.ReadArray(index * _length * sizeof(int), ids, 0, _length);
+        return new(ids, _length, false, NoMasks);
+    }
 
     private long IndexAt(long position)
     {
@@ -95,5 +107,13 @@ public sealed class CausalTokenWindows : IPretrainingData
             _permutationEpoch = epoch;
         }
         return _permutation[position % Count];
+    }
+
+    /// <inheritdoc/>
+    public void Dispose()
+    {
+        if (!_owner) return;
+        _tokens?.Dispose();
+        _file?.Dispose();
     }
 }
