@@ -89,16 +89,7 @@ public static class ByteLevelBpeFiles
     public static ByteLevelBpeTokenizer Load(string path)
     {
         if (Directory.Exists(path)) path = Path.Combine(path, TokenizerFile);
-        if (!File.Exists(path)) throw new InvalidInputException($"{path}: tokenizer file not found.");
-        JsonObject json;
-        try
-        {
-            json = JsonNode.Parse(File.ReadAllText(path)) as JsonObject ?? throw new InvalidInputException($"{path}: not a JSON object.");
-        }
-        catch (JsonException e)
-        {
-            throw new InvalidInputException($"{path}: not valid JSON ({e.Message}).");
-        }
+        var json = JsonObjectFile.Read(path, "tokenizer file");
         try
         {
             var model = json["model"] as JsonObject ?? throw new InvalidInputException($"{path}: no \"model\" object.");

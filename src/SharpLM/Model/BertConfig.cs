@@ -117,24 +117,18 @@ public sealed record BertConfig
     public int HeadSize => HiddenSize / NumAttentionHeads;
 
     /// <summary>Named sizes: tiny (2 layers, 128 wide), mini (4/256), small (4/512), medium (8/512), base (12/768); heads of 64, feed-forward 4x.</summary>
-    public static BertConfig Preset(string name, int vocabSize = 30522) => name switch
+    public static BertConfig Preset(string name, int vocabSize = 30522)
     {
-        "tiny" => Sized(2, 128, vocabSize),
-        "mini" => Sized(4, 256, vocabSize),
-        "small" => Sized(4, 512, vocabSize),
-        "medium" => Sized(8, 512, vocabSize),
-        "base" => Sized(12, 768, vocabSize),
-        _ => throw new InvalidInputException($"unknown preset '{name}'; choose tiny, mini, small, medium or base."),
-    };
-
-    private static BertConfig Sized(int layers, int hidden, int vocabSize) => new()
-    {
-        VocabSize = vocabSize,
-        NumHiddenLayers = layers,
-        HiddenSize = hidden,
-        NumAttentionHeads = hidden / 64,
-        IntermediateSize = 4 * hidden,
-    };
+        var (layers, hidden) = ModelSize.Of(name);
+        return new BertConfig
+        {
+            VocabSize = vocabSize,
+            NumHiddenLayers = layers,
+            HiddenSize = hidden,
+            NumAttentionHeads = hidden / 64,
+            IntermediateSize = 4 * hidden,
+        };
+    }
 
     /// <summary>Checks the config; the message names <paramref name="source"/> and the bad key.</summary>
     /// <exception cref="InvalidInputException">A size is not positive, the hidden size does not divide into the heads, or the activation is unknown.</exception>
@@ -171,16 +165,7 @@ public sealed record BertConfig
     public static BertConfig Load(string path)
     {
         if (Directory.Exists(path)) path = Path.Combine(path, "config.json");
-        if (!File.Exists(path)) throw new InvalidInputException($"{path}: config file not found.");
-        JsonObject json;
-        try
-        {
-            json = JsonNode.Parse(File.ReadAllText(path)) as JsonObject ?? throw new InvalidInputException($"{path}: not a JSON object.");
-        }
-        catch (JsonException e)
-        {
-            throw new InvalidInputException($"{path}: not valid JSON ({e.Message}).");
-        }
+        var json = JsonObjectFile.Read(path, "config file");
         try
         {
             var defaults = new BertConfig();

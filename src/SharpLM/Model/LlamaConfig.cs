@@ -41,32 +41,25 @@ public sealed record LlamaConfig
     public int HeadSize => HiddenSize / NumAttentionHeads;
 
     /// <summary>
-    /// Named sizes, the widths and depths of the BERT presets: tiny (2 layers, 128 wide), mini (4/256), small (4/512),
-    /// medium (8/512), base (12/768); heads of 64; a SwiGLU width of 8/3 of the hidden size rounded up to a multiple
+    /// Named sizes, the depths and widths of the BERT presets (<see cref="ModelSize"/>); heads of 64; a SwiGLU width of 8/3 of the hidden size rounded up to a multiple
     /// of 32 (as Llama keeps the parameter count of a 4x feed-forward); tied embeddings, which small models profit from.
     /// </summary>
-    public static LlamaConfig Preset(string name, int vocabSize) => name switch
+    public static LlamaConfig Preset(string name, int vocabSize)
     {
-        "tiny" => Sized(2, 128, vocabSize),
-        "mini" => Sized(4, 256, vocabSize),
-        "small" => Sized(4, 512, vocabSize),
-        "medium" => Sized(8, 512, vocabSize),
-        "base" => Sized(12, 768, vocabSize),
-        _ => throw new InvalidInputException($"unknown preset '{name}'; choose tiny, mini, small, medium or base."),
-    };
-
-    private static LlamaConfig Sized(int layers, int hidden, int vocabSize) => new()
-    {
-        VocabSize = vocabSize,
-        NumHiddenLayers = layers,
-        HiddenSize = hidden,
-        NumAttentionHeads = hidden / 64,
-        NumKeyValueHeads = hidden / 64,
-        IntermediateSize = (8 * hidden / 3 + 31) / 32 * 32,
-        MaxPositionEmbeddings = 1024,
-        RmsNormEps = 1e-5,
-        TieWordEmbeddings = true,
-    };
+        var (layers, hidden) = ModelSize.Of(name);
+        return new LlamaConfig
+        {
+            VocabSize = vocabSize,
+            NumHiddenLayers = layers,
+            HiddenSize = hidden,
+            NumAttentionHeads = hidden / 64,
+            NumKeyValueHeads = hidden / 64,
+            IntermediateSize = (8 * hidden / 3 + 31) / 32 * 32,
+            MaxPositionEmbeddings = 1024,
+            RmsNormEps = 1e-5,
+            TieWordEmbeddings = true,
+        };
+    }
 
     /// <summary>Checks the config; the message names <paramref name="source"/> and the bad key.</summary>
     /// <exception cref="InvalidInputException">A size is not positive, the heads do not divide, or a token id is outside the vocabulary.</exception>
@@ -109,16 +102,7 @@ public sealed record LlamaConfig
     public static LlamaConfig Load(string path)
     {
         if (Directory.Exists(path)) path = Path.Combine(path, "config.json");
-        if (!File.Exists(path)) throw new InvalidInputException($"{path}: config file not found.");
-        JsonObject json;
-        try
-        {
-            json = JsonNode.Parse(File.ReadAllText(path)) as JsonObject ?? throw new InvalidInputException($"{path}: not a JSON object.");
-        }
-        catch (JsonException e)
-        {
-            throw new InvalidInputException($"{path}: not valid JSON ({e.Message}).");
-        }
+        var json = JsonObjectFile.Read(path, "config file");
         try
         {
             string type = json["model_type"]?.GetValue<string>() ?? "(none)";

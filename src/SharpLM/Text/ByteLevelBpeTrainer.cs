@@ -23,18 +23,8 @@ public static class ByteLevelBpeTrainer
     {
         int floor = specialTokens.Count + 256;
         if (vocabSize <= floor) throw new InvalidInputException($"--vocab-size {vocabSize}: must be more than the {specialTokens.Count} special tokens and 256 bytes ({floor}).");
-        var tokens = new List<string>(specialTokens);
-        var ids = new Dictionary<string, int>(StringComparer.Ordinal);
-        for (int i = 0; i < tokens.Count; i++) ids[tokens[i]] = i;
-        int Intern(string token)
-        {
-            if (ids.TryGetValue(token, out int id)) return id;
-            id = tokens.Count;
-            tokens.Add(token);
-            ids[token] = id;
-            return id;
-        }
-        foreach (char c in ByteLevelAlphabet.All.Order()) Intern(c.ToString());
+        var tokens = new TokenIds(specialTokens);
+        foreach (char c in ByteLevelAlphabet.All.Order()) tokens.Intern(c.ToString());
 
         // Pieces in a fixed order, so that the result does not depend on dictionary order.
         var entries = pieceCounts.Where(p => p.Key.Length > 0).OrderBy(p => p.Key, StringComparer.Ordinal).ToArray();
@@ -42,16 +32,16 @@ public static class ByteLevelBpeTrainer
         var weights = new long[entries.Length];
         for (int w = 0; w < entries.Length; w++)
         {
-            words[w] = Encoding.UTF8.GetBytes(entries[w].Key).Select(b => ids[ByteLevelAlphabet.Of(b).ToString()]).ToArray();
+            words[w] = Encoding.UTF8.GetBytes(entries[w].Key).Select(b => tokens.Ids[ByteLevelAlphabet.Of(b).ToString()]).ToArray();
             weights[w] = entries[w].Value;
         }
         var merges = new List<(string, string)>();
         int count = PairMergeLearner.Learn(words, weights, minFrequency, () => tokens.Count < vocabSize, (a, b) =>
         {
-            merges.Add((tokens[a], tokens[b]));
-            return Intern(tokens[a] + tokens[b]);
+            merges.Add((tokens.Tokens[a], tokens.Tokens[b]));
+            return tokens.Intern(tokens.Tokens[a] + tokens.Tokens[b]);
         }, n => { if (n % 1000 == 0) progress?.Invoke(n, tokens.Count); });
         progress?.Invoke(count, tokens.Count);
-        return new ByteLevelBpeTokenizer(ids, merges, specialTokens, "trained tokenizer");
+        return new ByteLevelBpeTokenizer(tokens.Ids, merges, specialTokens, "trained tokenizer");
     }
 }

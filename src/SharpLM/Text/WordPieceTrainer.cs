@@ -44,17 +44,7 @@ public sealed class WordPieceTrainer
     /// <summary>Learns a vocabulary from <paramref name="wordCounts"/> (pre-tokenised words and how often each occurs).</summary>
     public Vocabulary Train(IReadOnlyDictionary<string, long> wordCounts)
     {
-        var tokens = new List<string>(Vocabulary.SpecialTokens);
-        var ids = new Dictionary<string, int>(StringComparer.Ordinal);
-        for (int i = 0; i < tokens.Count; i++) ids[tokens[i]] = i;
-        int Intern(string token)
-        {
-            if (ids.TryGetValue(token, out int id)) return id;
-            id = tokens.Count;
-            tokens.Add(token);
-            ids[token] = id;
-            return id;
-        }
+        var tokens = new TokenIds(Vocabulary.SpecialTokens);
 
         // Words in a fixed order, so that the result does not depend on dictionary order.
         var entries = wordCounts.Where(p => p.Key.Length > 0).OrderBy(p => p.Key, StringComparer.Ordinal).ToArray();
@@ -69,8 +59,8 @@ public sealed class WordPieceTrainer
                 first = false;
             }
         }
-        foreach (string c in initialChars.Union(innerChars).Order(StringComparer.Ordinal)) Intern(c);
-        foreach (string c in innerChars) Intern(Vocabulary.ContinuationPrefix + c);
+        foreach (string c in initialChars.Union(innerChars).Order(StringComparer.Ordinal)) tokens.Intern(c);
+        foreach (string c in innerChars) tokens.Intern(Vocabulary.ContinuationPrefix + c);
 
         var words = new int[entries.Length][];
         var weights = new long[entries.Length];
@@ -80,7 +70,7 @@ public sealed class WordPieceTrainer
             bool first = true;
             foreach (Rune r in entries[w].Key.EnumerateRunes())
             {
-                symbols.Add(ids[first ? r.ToString() : Vocabulary.ContinuationPrefix + r]);
+                symbols.Add(tokens.Ids[first ? r.ToString() : Vocabulary.ContinuationPrefix + r]);
                 first = false;
             }
             words[w] = symbols.ToArray();
@@ -89,10 +79,10 @@ public sealed class WordPieceTrainer
 
         int merges = PairMergeLearner.Learn(words, weights, _options.MinFrequency, () => tokens.Count < _options.VocabSize, (a, b) =>
         {
-            string right = tokens[b];
-            return Intern(tokens[a] + (right.StartsWith(Vocabulary.ContinuationPrefix, StringComparison.Ordinal) ? right[2..] : right));
+            string right = tokens.Tokens[b];
+            return tokens.Intern(tokens.Tokens[a] + (right.StartsWith(Vocabulary.ContinuationPrefix, StringComparison.Ordinal) ? right[2..] : right));
         }, count => { if (count % 1000 == 0) Progress?.Invoke(count, tokens.Count); });
         Progress?.Invoke(merges, tokens.Count);
-        return new Vocabulary(tokens, "trained vocabulary");
+        return new Vocabulary(tokens.Tokens, "trained vocabulary");
     }
 }

@@ -66,11 +66,9 @@ public class CausalLanguageModelTests : IDisposable
         Assert.Equal(0, CliRun.Of([.. common, "--output", _temp.Of("resumed"), "--max-steps", "3"]).ExitCode);
         var resumed = CliRun.Of([.. common, "--output", _temp.Of("resumed"), "--max-steps", "6", "--resume"]);
         Assert.True(resumed.ExitCode == 0, resumed.Error);
-        static List<double> Losses(string run) => File.ReadAllLines(Path.Combine(run, "metrics.jsonl"))
-            .Select(l => JsonDocument.Parse(l).RootElement.GetProperty("loss").GetDouble()).ToList();
-        Assert.Equal(6, Losses(_temp.Of("straight")).Count);
-        Assert.Equal(Losses(_temp.Of("straight")), Losses(_temp.Of("resumed")));
-        Assert.True(Losses(_temp.Of("straight"))[^1] < Losses(_temp.Of("straight"))[0], "the loss did not fall");
+        Assert.Equal(6, MetricsFile.Losses(_temp.Of("straight")).Count);
+        Assert.Equal(MetricsFile.Losses(_temp.Of("straight")), MetricsFile.Losses(_temp.Of("resumed")));
+        Assert.True(MetricsFile.Losses(_temp.Of("straight"))[^1] < MetricsFile.Losses(_temp.Of("straight"))[0], "the loss did not fall");
 
         // A Hugging Face LlamaForCausalLM folder.
         string model = _temp.Of("straight", "model");

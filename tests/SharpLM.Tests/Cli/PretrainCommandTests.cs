@@ -71,10 +71,8 @@ public class PretrainCommandTests : IDisposable
         Assert.Equal(0, CliRun.Of([.. common, "--output", _temp.Of("resumed"), "--max-steps", "3"]).ExitCode);
         var resumed = CliRun.Of([.. common, "--output", _temp.Of("resumed"), "--max-steps", "6", "--resume"]);
         Assert.True(resumed.ExitCode == 0, resumed.Error);
-        static List<double> Losses(string run) => File.ReadAllLines(Path.Combine(run, "metrics.jsonl"))
-            .Select(l => JsonDocument.Parse(l).RootElement.GetProperty("loss").GetDouble()).ToList();
-        Assert.Equal(6, Losses(_temp.Of("straight")).Count);
-        Assert.Equal(Losses(_temp.Of("straight")), Losses(_temp.Of("resumed")));
+        Assert.Equal(6, MetricsFile.Losses(_temp.Of("straight")).Count);
+        Assert.Equal(MetricsFile.Losses(_temp.Of("straight")), MetricsFile.Losses(_temp.Of("resumed")));
         string model = _temp.Of("straight", "model"), generator = Path.Combine(model, "generator");
         Assert.Equal("ElectraForPreTraining", SharpLM.Model.BertConfig.Load(model).Architecture);
         Assert.Equal("ElectraForMaskedLM", SharpLM.Model.BertConfig.Load(generator).Architecture);
