@@ -18,17 +18,11 @@ import torch
 
 here = os.path.dirname(os.path.abspath(__file__))
 sys.path.insert(0, os.path.join(here, "..", "tests", "reference"))
+sys.path.insert(0, here)
 spec = importlib.util.spec_from_file_location("llama", os.path.join(here, "..", "tests", "reference", "llama_causal.py"))
 llama = importlib.util.module_from_spec(spec)
 spec.loader.exec_module(llama)
-
-
-def peak_rss_mb():
-    with open("/proc/self/status") as f:
-        for line in f:
-            if line.startswith("VmHWM:"):
-                return int(line.split()[1]) / 1024.0
-    return float("nan")
+from pytorch_pretraining_step import peak_rss_mb  # noqa: E402 (the BERT peer's, on the same /proc field)
 
 
 def main():
