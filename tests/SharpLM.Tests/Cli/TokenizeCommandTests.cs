@@ -27,6 +27,24 @@ public class TokenizeCommandTests : IDisposable
     }
 
     [Fact]
+    public void A_byte_level_BPE_tokenizes_without_special_tokens_and_decodes_back()
+    {
+        string tokenizer = _temp.Of("bpe", "tokenizer.json");
+        Assert.Equal(0, CliRun.Of("vocab", "train", "--type", "bpe", "--input", TestData.SotuPath, "--vocab-size", "1000", "--output", tokenizer).ExitCode);
+        var tokens = CliRun.Of("tokenize", "--tokenizer", tokenizer, "--tokens", "The Congress, 1961.");
+        Assert.True(tokens.ExitCode == 0, tokens.Error);
+        // GPT-2's split: a space joins the word after it ('Ġ'), punctuation stands apart; the tokens spell the text.
+        string[] pieces = tokens.Output.Trim().Split(' ');
+        Assert.Contains(",", pieces);
+        Assert.Contains(pieces, p => p.StartsWith("ĠCon", StringComparison.Ordinal));
+        Assert.Equal("The Congress, 1961.", string.Concat(pieces).Replace('Ġ', ' '));
+        var ids = CliRun.Of("tokenize", "--tokenizer", tokenizer, "--max-length", "2", "The Congress, 1961.");
+        var bpe = SharpLM.Interop.ByteLevelBpeFiles.Load(tokenizer);
+        Assert.Equal(string.Join(' ', bpe.Encode("The Congress, 1961.").Take(2)) + "\n", ids.Output.ReplaceLineEndings("\n"));
+        CliRun.Of("tokenize", "--tokenizer", tokenizer, "--pair", "a\tb").AssertFailsNaming("--pair", "byte-level BPE encodes the text as it is");
+    }
+
+    [Fact]
     public void Vocab_train_writes_a_vocab_that_tokenize_uses()
     {
         string vocab = _temp.Of("vocab.txt");
