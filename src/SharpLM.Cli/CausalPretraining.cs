@@ -27,6 +27,8 @@ internal sealed class CausalPretraining(string folder, ProcessGroup group, strin
         string data = dataFolder ?? Path.Combine(folder, "data");
         if (dataFolder is null)
         {
+            if (group.IsRoot && File.Exists(Path.Combine(data, PretrainingDataManifest.FileName)))
+                throw new InvalidInputException($"{data}: holds masked-LM data from an earlier run in {folder}; give causal pretraining another --output.");
             if (group.IsRoot && !CausalDataManifest.IsCausalFolder(data))
             {
                 var trainedOrGiven = tokenizerPath is not null ? ByteLevelBpeFiles.Load(tokenizerPath)

@@ -130,6 +130,8 @@ public static class PretrainCommand
             if (dataFolder is null)
             {
                 dataFolder = Path.Combine(folder, "data");
+                if (group.IsRoot && CausalDataManifest.IsCausalFolder(dataFolder))
+                    throw new InvalidInputException($"{dataFolder}: holds causal-LM data from an earlier run in {folder}; give masked-LM pretraining another --output.");
                 // Rank 0 prepares; the other ranks read the folder once it is written (a folder every machine sees).
                 if (group.IsRoot && !File.Exists(Path.Combine(dataFolder, PretrainingDataManifest.FileName)))
                 {
@@ -147,8 +149,8 @@ public static class PretrainCommand
                 }
                 group.Barrier();
             }
-            var dataVocabulary = Vocabulary.Load(Path.Combine(dataFolder, "vocab.txt"));
             var dataManifest = PretrainingDataManifest.Load(dataFolder);
+            var dataVocabulary = Vocabulary.Load(Path.Combine(dataFolder, "vocab.txt"));
             if (initTokenizer is not null && (initTokenizer.Vocabulary.Hash() != dataVocabulary.Hash() || initTokenizer.Lowercase != dataManifest.Lowercase))
                 throw new InvalidInputException($"{dataFolder}: prepared with another vocabulary or casing than {initFolder}'s; prepare it with --vocab {Path.Combine(initFolder!, "vocab.txt")}" +
                     (initTokenizer.Lowercase ? "" : " and --cased") + ", or give --corpus.");

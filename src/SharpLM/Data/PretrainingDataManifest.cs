@@ -46,6 +46,8 @@ public sealed record PretrainingDataManifest(
     public static PretrainingDataManifest Load(string folder)
     {
         string path = Path.Combine(folder, FileName);
+        if (!File.Exists(path) && CausalDataManifest.IsCausalFolder(folder))
+            throw new InvalidInputException($"{folder}: holds causal-LM data (token streams), not masked-LM examples; train on it with --objective causal.");
         if (!File.Exists(path)) throw new InvalidInputException($"{folder}: no {FileName}; not a prepared-data folder, or its preparation did not finish.");
         PretrainingDataManifest? manifest;
         try { manifest = JsonSerializer.Deserialize<PretrainingDataManifest>(File.ReadAllText(path), Json); }

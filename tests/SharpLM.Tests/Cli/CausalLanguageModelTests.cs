@@ -138,7 +138,13 @@ public class CausalLanguageModelTests : IDisposable
         File.WriteAllBytes(weights, bytes[..(bytes.Length / 2)]);
         CliRun.Of("generate", "--model", _temp.Of("run", "model"), "hello").AssertFailsNaming(weights, "");
         CliRun.Of("generate", "--model", _temp.Of("run", "model"), "--temperature", "-1", "hello").AssertFailsNaming("--temperature", "must be zero (greedy) or positive");
-        // Data made with one tokenizer is refused with another.
+        // Causal data is not masked-LM data, and an output folder keeps the kind of data it was made with.
+        CliRun.Of("pretrain", "--data", data, "--output", _temp.Of("mlm"), "--max-steps", "1").AssertFailsNaming(data, "train on it with --objective causal");
+        Directory.CreateDirectory(_temp.Of("earlier", "data"));
+        foreach (string file in Directory.GetFiles(data)) File.Copy(file, _temp.Of("earlier", "data", Path.GetFileName(file)));
+        CliRun.Of("pretrain", "--corpus", TestData.SotuPath, "--output", _temp.Of("earlier"), "--max-steps", "1").AssertFailsNaming(_temp.Of("earlier", "data"), "holds causal-LM data");
+        Assert.True(File.Exists(_temp.Of("earlier", "data", "causal.json")), "the earlier run's data was deleted");
+                // Data made with one tokenizer is refused with another.
         string other = _temp.Of("other", "tokenizer.json");
         Assert.Equal(0, CliRun.Of("vocab", "train", "--type", "bpe", "--input", TestData.SotuPath, "--vocab-size", "300", "--output", other).ExitCode);
         CliRun.Of("pretrain", "--objective", "causal", "--data", data, "--tokenizer", other, "--output", _temp.Of("run2"), "--max-steps", "1")
