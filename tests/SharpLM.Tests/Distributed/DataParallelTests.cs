@@ -76,6 +76,27 @@ public class DataParallelTests : IDisposable
     }
 
     [Fact]
+    public void Two_ranks_pretrain_a_causal_Llama_bit_for_bit_as_one_rank_accumulating_two()
+    {
+        string tokenizer = _temp.Of("bpe", "tokenizer.json"), data = _temp.Of("causal-data"), config = _temp.Of("llama.json");
+        Assert.Equal(0, CliRun.Of("vocab", "train", "--type", "bpe", "--input", TestData.SotuPath, "--vocab-size", "400", "--output", tokenizer).ExitCode);
+        Assert.Equal(0, CliRun.Of("data", "prepare", "--objective", "causal", "--tokenizer", tokenizer, "--corpus", TestData.SotuPath, "--output", data,
+            "--validation-fraction", "0.1").ExitCode);
+        new SharpLM.Model.LlamaConfig
+        {
+            VocabSize = 400, HiddenSize = 32, IntermediateSize = 64, NumHiddenLayers = 1, NumAttentionHeads = 2, NumKeyValueHeads = 1,
+            MaxPositionEmbeddings = 64, BosTokenId = 0, EosTokenId = 0,
+        }.Save(config);
+        string single = _temp.Of("single"), parallel = _temp.Of("parallel");
+        string[] Causal(string output, int accumulation) => [.. Pretrain(data, config, output, accumulation), "--objective", "causal", "--block-size", "32"];
+        OneProcess(Causal(single, accumulation: 2));
+        Ranks(2, Causal(parallel, accumulation: 1));
+        Assert.Equal(File.ReadAllBytes(Weights(single)), File.ReadAllBytes(Weights(parallel)));
+        Assert.Equal(Losses(single).Values, Losses(parallel).Values);
+        Assert.Equal(20, Losses(parallel).Count);
+    }
+
+    [Fact]
     public void Three_ranks_pretrain_within_1e_6_of_one_rank_accumulating_three()
     {
         var (data, config) = TestData.TinyPretrainingRun(_temp);
