@@ -93,8 +93,8 @@ public static class CausalStepBenchmark
         int steps = int.Parse(args[3], CultureInfo.InvariantCulture), warmup = int.Parse(args[4], CultureInfo.InvariantCulture);
         set_num_threads(int.Parse(args[5], CultureInfo.InvariantCulture));
         using var model = new LlamaForCausalLM(config);
-        var state = HuggingFaceCheckpoint.ReadWeights(args[1]);
-        HuggingFaceCheckpoint.Load(model, state, args[1]);
+        var report = HuggingFaceCheckpoint.LoadWeights(model, args[1]);
+        if (report.Missing.Count > 0) throw new InvalidOperationException($"{args[1]} lacks {report.Missing[0]}");
         var ids = Safetensors.LoadStateDict(args[2])["input_ids"];
         var rows = Enumerable.Range(0, (int)ids.shape[0]).Select(r => new PretrainingExample(ids[r].data<long>().Select(i => (int)i).ToArray(), (int)ids.shape[1], false, new MaskedPositions([], [], []))).ToList();
         using var batch = new PretrainingBatch(rows, 0);

@@ -42,12 +42,11 @@ public sealed class CausalTokenWindows : IPretrainingData, IDisposable
         _length = length;
         _seed = seed;
         Count = expected / length;
-        Bytes = split == "train" ? Manifest.TrainBytes : Manifest.ValidationBytes;
     }
 
     private CausalTokenWindows(CausalTokenWindows whole, long count)
     {
-        (_file, _tokens, _length, _seed, Manifest, Bytes) = (whole._file, whole._tokens, whole._length, whole._seed, whole.Manifest, whole.Bytes);
+        (_file, _tokens, _length, _seed, Manifest) = (whole._file, whole._tokens, whole._length, whole._seed, whole.Manifest);
         Count = count;
     }
 
@@ -62,9 +61,6 @@ public sealed class CausalTokenWindows : IPretrainingData, IDisposable
 
     /// <summary>Whole windows in the split.</summary>
     public long Count { get; }
-
-    /// <summary>UTF-8 bytes of the split's text.</summary>
-    public long Bytes { get; }
 
     /// <inheritdoc/>
     public bool NextSentence => false;

@@ -72,15 +72,6 @@ public static class ByteLevelBpeFiles
         AtomicFile.WriteAllText(path, TokenizerJson(tokenizer));
     }
 
-    /// <summary>Whether <paramref name="folder"/> holds a byte-level BPE tokenizer.json (rather than BERT's vocab.txt).</summary>
-    public static bool IsByteLevelFolder(string folder)
-    {
-        string path = Path.Combine(folder, TokenizerFile);
-        if (!File.Exists(path)) return false;
-        try { return (JsonNode.Parse(File.ReadAllText(path)) as JsonObject)?["model"]?["type"]?.GetValue<string>() == "BPE"; }
-        catch (Exception e) when (e is JsonException or InvalidOperationException) { return false; }
-    }
-
     /// <summary>
     /// Reads a byte-level BPE tokenizer.json (or the one in a folder). A tokenizer of another kind (WordPiece,
     /// SentencePiece-style BPE with byte fallback, a normalizer) is refused with what it is.

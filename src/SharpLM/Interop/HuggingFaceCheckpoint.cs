@@ -54,13 +54,23 @@ public static class HuggingFaceCheckpoint
     {
         if (vocabulary.Count != config.VocabSize)
             throw new InvalidInputException($"{directory}: the vocabulary has {vocabulary.Count} tokens but the model's vocab_size is {config.VocabSize}.");
+        SaveWeights(model, directory, shared);
+        SaveTokenizer(vocabulary, lowercase, modelMaxLength ?? config.MaxPositionEmbeddings, directory);
+        config.Save(Path.Combine(directory, "config.json"));
+    }
+
+    /// <summary>
+    /// Writes model.safetensors into <paramref name="directory"/> (created if needed) atomically: every parameter of
+    /// <paramref name="model"/> under its name, and the <paramref name="shared"/> weights it uses but another module owns.
+    /// </summary>
+    public static void SaveWeights(nn.Module model, string directory, IEnumerable<(string Name, Tensor Value)>? shared = null)
+    {
         Directory.CreateDirectory(directory);
         var state = new Dictionary<string, Tensor>();
         foreach (var (name, parameter) in model.named_parameters()) state[name] = parameter.detach().contiguous();
         foreach (var (name, value) in shared ?? []) state[name] = value.detach().contiguous();
-        AtomicFile.Write(Path.Combine(directory, WeightsFile), stream => Safetensors.SaveStateDict(stream, state, leaveOpen: true));
-        SaveTokenizer(vocabulary, lowercase, modelMaxLength ?? config.MaxPositionEmbeddings, directory);
-        config.Save(Path.Combine(directory, "config.json"));
+        try { AtomicFile.Write(Path.Combine(directory, WeightsFile), stream => Safetensors.SaveStateDict(stream, state, leaveOpen: true)); }
+        finally { foreach (var tensor in state.Values) tensor.Dispose(); }
     }
 
     /// <summary>Writes vocab.txt and tokenizer_config.json (do_lower_case, model_max_length) into <paramref name="directory"/>, each atomically.</summary>
@@ -113,6 +123,15 @@ public static class HuggingFaceCheckpoint
     public static CheckpointLoadReport LoadDirectory(nn.Module model, BertConfig config, string directory)
     {
         CheckVocabulary(config, directory);
+        return LoadWeights(model, directory);
+    }
+
+    /// <summary>
+    /// Reads a model directory's weights into <paramref name="model"/> by name, for any architecture (no vocabulary check),
+    /// and lets the read tensors go. Returns what was missing or unexpected.
+    /// </summary>
+    public static CheckpointLoadReport LoadWeights(nn.Module model, string directory)
+    {
         var weights = ReadWeights(directory);
         try { return Load(model, weights, directory); }
         finally { foreach (var tensor in weights.Values) tensor.Dispose(); }

@@ -22,10 +22,7 @@ public static class LlamaCheckpoint
         var config = model.Config;
         if (tokenizer.Count != config.VocabSize)
             throw new InvalidInputException($"{directory}: the tokenizer has {tokenizer.Count} tokens but the model's vocab_size is {config.VocabSize}.");
-        Directory.CreateDirectory(directory);
-        var state = model.named_parameters().ToDictionary(p => p.name, p => p.parameter.detach().contiguous());
-        AtomicFile.Write(Path.Combine(directory, HuggingFaceCheckpoint.WeightsFile), stream => Safetensors.SaveStateDict(stream, state, leaveOpen: true));
-        foreach (var tensor in state.Values) tensor.Dispose();
+        HuggingFaceCheckpoint.SaveWeights(model, directory);
         ByteLevelBpeFiles.Save(tokenizer, Path.Combine(directory, ByteLevelBpeFiles.TokenizerFile));
         string endOfText = tokenizer.Token(config.EosTokenId);
         var indented = new JsonSerializerOptions { WriteIndented = true };
@@ -69,16 +66,8 @@ public static class LlamaCheckpoint
     /// <summary>Copies the folder's weights into <paramref name="model"/>; every parameter must be filled.</summary>
     public static void LoadWeights(LlamaForCausalLM model, string directory)
     {
-        var weights = HuggingFaceCheckpoint.ReadWeights(directory);
-        try
-        {
-            var report = HuggingFaceCheckpoint.Load(model, weights, directory);
-            if (report.Missing.Count > 0)
-                throw new InvalidInputException($"{directory}: the weights lack {report.Missing[0]}" + (report.Missing.Count > 1 ? $" and {report.Missing.Count - 1} more" : "") + "; not a complete Llama checkpoint.");
-        }
-        finally
-        {
-            foreach (var tensor in weights.Values) tensor.Dispose();
-        }
+        var report = HuggingFaceCheckpoint.LoadWeights(model, directory);
+        if (report.Missing.Count > 0)
+            throw new InvalidInputException($"{directory}: the weights lack {report.Missing[0]}" + (report.Missing.Count > 1 ? $" and {report.Missing.Count - 1} more" : "") + "; not a complete Llama checkpoint.");
     }
 }

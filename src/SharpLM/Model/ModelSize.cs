@@ -6,9 +6,6 @@ namespace SharpLM.Model;
 /// </summary>
 public static class ModelSize
 {
-    /// <summary>The preset names, smallest first.</summary>
-    public static readonly IReadOnlyList<string> Names = ["tiny", "mini", "small", "medium", "base"];
-
     /// <summary>Layers and hidden width of the preset <paramref name="name"/>.</summary>
     /// <exception cref="InvalidInputException">No preset has that name.</exception>
     public static (int Layers, int Hidden) Of(string name) => name switch

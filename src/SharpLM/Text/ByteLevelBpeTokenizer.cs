@@ -45,7 +45,7 @@ public sealed class ByteLevelBpeTokenizer
             var (left, right) = merges[rank];
             int Id(string token) => _ids.TryGetValue(token, out int id) ? id
                 : throw new InvalidInputException($"{source}: merge {rank + 1} ('{left} {right}') uses '{token}', which is not in the vocabulary.");
-            long key = Key(Id(left), Id(right));
+            long key = PairMergeLearner.Pair(Id(left), Id(right));
             int merged = Id(left + right);
             _merges.TryAdd(key, (rank, merged));
         }
@@ -161,7 +161,7 @@ public sealed class ByteLevelBpeTokenizer
         {
             int bestAt = -1, bestRank = int.MaxValue, bestId = 0;
             for (int i = 0; i + 1 < symbols.Count; i++)
-                if (_merges.TryGetValue(Key(symbols[i], symbols[i + 1]), out var merge) && merge.Rank < bestRank)
+                if (_merges.TryGetValue(PairMergeLearner.Pair(symbols[i], symbols[i + 1]), out var merge) && merge.Rank < bestRank)
                     (bestAt, bestRank, bestId) = (i, merge.Rank, merge.Id);
             if (bestAt < 0) break;
             symbols[bestAt] = bestId;
@@ -219,6 +219,4 @@ public sealed class ByteLevelBpeTokenizer
         }
         return lengths;
     }
-
-    private static long Key(int a, int b) => ((long)a << 32) | (uint)b;
 }

@@ -106,7 +106,8 @@ public static class PairMergeLearner
         return merges;
     }
 
-    private static long Pair(int a, int b) => ((long)a << 32) | (uint)b;
+    /// <summary>The pair (a, b) of symbol ids as one key: a in the high half, b in the low.</summary>
+    internal static long Pair(int a, int b) => ((long)a << 32) | (uint)b;
 
     private static void Add(Dictionary<long, long> delta, long pair, long change) =>
         delta[pair] = delta.GetValueOrDefault(pair) + change;

@@ -88,8 +88,9 @@ public sealed class TextGenerator : IDisposable
                 var chars = new char[decoder.GetCharCount(bytes, flush: false)];
                 decoder.GetChars(bytes, chars, flush: false);
                 text.Append(chars);
-                // A stop text ends the generation and is not returned.
-                int stopAt = stops.Select(s => text.ToString().IndexOf(s, StringComparison.Ordinal)).Where(i => i >= 0).DefaultIfEmpty(-1).Min();
+                // A stop text ends the generation and is not returned; the text is read once per step, and only when there are stop texts.
+                string current = stops.Count == 0 ? "" : text.ToString();
+                int stopAt = stops.Select(s => current.IndexOf(s, StringComparison.Ordinal)).Where(i => i >= 0).DefaultIfEmpty(-1).Min();
                 if (stopAt >= 0)
                 {
                     text.Length = stopAt;
@@ -97,7 +98,7 @@ public sealed class TextGenerator : IDisposable
                     break;
                 }
                 // Hand out what can no longer be the start of a stop text.
-                int safe = text.Length - HeldBack(text, stops);
+                int safe = text.Length - HeldBack(current, stops);
                 if (safe > emitted)
                 {
                     onText?.Invoke(text.ToString(emitted, safe - emitted));
@@ -117,10 +118,9 @@ public sealed class TextGenerator : IDisposable
     }
 
     // The longest end of the text that is the start of a stop text: it may yet become one, so it waits.
-    private static int HeldBack(StringBuilder text, IReadOnlyList<string> stops)
+    private static int HeldBack(string current, IReadOnlyList<string> stops)
     {
         int held = 0;
-        string current = text.ToString();
         foreach (string stop in stops)
             for (int n = Math.Min(stop.Length - 1, current.Length); n > held; n--)
                 if (current.AsSpan(current.Length - n).SequenceEqual(stop.AsSpan(0, n))) { held = n; break; }
