@@ -47,13 +47,7 @@ public static class VocabCommand
     /// <summary>Counts GPT-2's pieces on all cores and learns a byte-level BPE with &lt;|endoftext|&gt;, reporting progress on the error stream.</summary>
     public static ByteLevelBpeTokenizer TrainByteLevel(IReadOnlyList<string> inputs, int vocabSize, int minFrequency, CommandContext context, string textField = "text")
     {
-        if (minFrequency < 1) throw new InvalidInputException($"--min-frequency {minFrequency}: must be at least 1.");
-        var files = CorpusFiles.Expand(inputs);
-        var clock = Stopwatch.StartNew();
-        var counter = WordCounter.ByteLevel();
-        var counts = CountWords(counter, new CorpusTexts(textField).ReadLines(files), clock, context);
-        if (counts.Count == 0) throw new InvalidInputException($"{string.Join(", ", inputs)}: no text found in the input.");
-        context.Error.WriteLine($"counted {counts.Values.Sum():N0} pieces ({counts.Count:N0} distinct) in {files.Count} file(s), {clock.Elapsed.TotalSeconds:F1} s");
+        var (counts, clock) = Count(inputs, WordCounter.ByteLevel(), minFrequency, "pieces", "text", context, textField);
         var tokenizer = ByteLevelBpeTrainer.Train(counts, vocabSize, minFrequency, [ByteLevelBpeTrainer.EndOfText],
             (merges, size) => context.Error.WriteLine($"merges: {merges:N0}, vocabulary: {size:N0}/{vocabSize:N0}, {clock.Elapsed.TotalSeconds:F1} s"));
         if (tokenizer.Count < vocabSize)
@@ -61,23 +55,26 @@ public static class VocabCommand
         return tokenizer;
     }
 
-    private static Dictionary<string, long> CountWords(WordCounter counter, IEnumerable<string> lines, Stopwatch clock, CommandContext context)
+    // Counts the corpus's words (or pieces) on all cores with progress every 5 s; a corpus with none is refused.
+    private static (Dictionary<string, long> Counts, Stopwatch Clock) Count(IReadOnlyList<string> inputs, WordCounter counter, int minFrequency,
+        string unit, string none, CommandContext context, string textField)
     {
+        if (minFrequency < 1) throw new InvalidInputException($"--min-frequency {minFrequency}: must be at least 1.");
+        var files = CorpusFiles.Expand(inputs);
+        var clock = Stopwatch.StartNew();
+        Dictionary<string, long> counts;
         using (new Timer(_ => context.Error.WriteLine($"counting words: {counter.CharactersRead / 1e6:F1}M characters, {clock.Elapsed.TotalSeconds:F0} s"), null, 5000, 5000))
-            return counter.Count(lines);
+            counts = counter.Count(new CorpusTexts(textField).ReadLines(files));
+        if (counts.Count == 0) throw new InvalidInputException($"{string.Join(", ", inputs)}: no {none} found in the input.");
+        context.Error.WriteLine($"counted {counts.Values.Sum():N0} {unit} ({counts.Count:N0} distinct) in {files.Count} file(s), {clock.Elapsed.TotalSeconds:F1} s");
+        return (counts, clock);
     }
 
     /// <summary>Counts words on all cores and learns the vocabulary, reporting progress on the error stream.</summary>
     public static Vocabulary Train(IReadOnlyList<string> inputs, int vocabSize, int minFrequency, bool cased, CommandContext context, string textField = "text")
     {
         if (vocabSize <= Vocabulary.SpecialTokens.Count) throw new InvalidInputException($"--vocab-size {vocabSize}: must be more than the {Vocabulary.SpecialTokens.Count} special tokens.");
-        if (minFrequency < 1) throw new InvalidInputException($"--min-frequency {minFrequency}: must be at least 1.");
-        var files = CorpusFiles.Expand(inputs);
-        var clock = Stopwatch.StartNew();
-        var counter = new WordCounter(new BertPreTokenizer(lowercase: !cased, stripAccents: !cased));
-        var counts = CountWords(counter, new CorpusTexts(textField).ReadLines(files), clock, context);
-        if (counts.Count == 0) throw new InvalidInputException($"{string.Join(", ", inputs)}: no words found in the input.");
-        context.Error.WriteLine($"counted {counts.Values.Sum():N0} words ({counts.Count:N0} distinct) in {files.Count} file(s), {clock.Elapsed.TotalSeconds:F1} s");
+        var (counts, clock) = Count(inputs, new WordCounter(new BertPreTokenizer(lowercase: !cased, stripAccents: !cased)), minFrequency, "words", "words", context, textField);
 
         var trainer = new WordPieceTrainer(new WordPieceTrainerOptions(vocabSize, minFrequency));
         trainer.Progress += (merges, size) => context.Error.WriteLine($"merges: {merges:N0}, vocabulary: {size:N0}/{vocabSize:N0}, {clock.Elapsed.TotalSeconds:F1} s");

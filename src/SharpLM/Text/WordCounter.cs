@@ -93,24 +93,21 @@ public sealed class WordCounter
                     {
                         pieces.Clear();
                         ByteLevelPreTokenizer.Split(line, pieces);
-                        foreach (var (start, length) in pieces)
-                        {
-                            var piece = line.AsSpan(start, length);
-                            if (lookup.TryGetValue(piece, out long seen)) lookup[piece] = seen + 1;
-                            else lookup[piece] = 1;
-                        }
+                        foreach (var (start, length) in pieces) Increment(lookup, line.AsSpan(start, length));
                         continue;
                     }
                     _preTokenizer.Split(line, words);
-                    for (int w = 0; w < words.Count; w++)
-                    {
-                        var word = words.Word(w);
-                        if (lookup.TryGetValue(word, out long count)) lookup[word] = count + 1;
-                        else lookup[word] = 1;
-                    }
+                    for (int w = 0; w < words.Count; w++) Increment(lookup, words.Word(w));
                 }
             }
         }
         return counts;
+    }
+
+    // Counts one more of a word, allocating its string only the first time it is seen.
+    private static void Increment(Dictionary<string, long>.AlternateLookup<ReadOnlySpan<char>> lookup, ReadOnlySpan<char> word)
+    {
+        if (lookup.TryGetValue(word, out long count)) lookup[word] = count + 1;
+        else lookup[word] = 1;
     }
 }

@@ -38,14 +38,15 @@ public sealed class CausalLmObjective(LlamaForCausalLM model, ByteLevelBpeTokeni
     /// <inheritdoc/>
     public override (Tensor Loss, Tensor First, Tensor Second) Loss(PretrainingBatch batch, StepCounts counts, bool nextSentence)
     {
-        var (losses, _) = TokenLosses(batch.InputIds);
+        var (losses, _) = TokenLosses(batch.InputIds, scoreGuesses: false);
         // Each window of n tokens predicts n - 1: the step's predicted tokens are its tokens less one per window.
         var loss = losses.sum() / Math.Max(counts.Tokens - counts.Examples, 1);
         return (loss, loss, zeros(1).squeeze());
     }
 
-    // The cross-entropy of every predicted token [batch × (n - 1)] and whether the argmax was right.
-    private (Tensor Losses, Tensor Correct) TokenLosses(Tensor ids)
+    // The cross-entropy of every predicted token [batch × (n - 1)], and for evaluation whether each argmax was right
+    // (a training step does not need the argmax over the whole vocabulary at every position).
+    private (Tensor Losses, Tensor? Correct) TokenLosses(Tensor ids, bool scoreGuesses)
     {
         using var logits = model.forward(ids);
         long length = ids.shape[1];
@@ -53,6 +54,7 @@ public sealed class CausalLmObjective(LlamaForCausalLM model, ByteLevelBpeTokeni
         using var flat = predicting.reshape(-1, model.Config.VocabSize);
         using var targets = ids.narrow(1, 1, length - 1).reshape(-1);
         var losses = nn.functional.cross_entropy(flat, targets, reduction: nn.Reduction.None);
+        if (!scoreGuesses) return (losses, null);
         using var guesses = flat.argmax(-1);
         return (losses, guesses.eq(targets));
     }
@@ -69,9 +71,9 @@ public sealed class CausalLmObjective(LlamaForCausalLM model, ByteLevelBpeTokeni
             using var scope = NewDisposeScope();
             using (batch)
             {
-                var (losses, right) = TokenLosses(batch.InputIds);
+                var (losses, right) = TokenLosses(batch.InputIds, scoreGuesses: true);
                 lossSum += losses.sum().to(ScalarType.Float64).item<double>();
-                correct += right.sum().item<long>();
+                correct += right!.sum().item<long>();
                 predicted += losses.numel();
                 var targets = batch.InputIds.narrow(1, 1, batch.InputIds.shape[1] - 1).reshape(-1).data<long>();
                 foreach (long id in targets) bytes += _byteLengths[id];
