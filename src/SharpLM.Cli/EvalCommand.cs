@@ -101,6 +101,10 @@ public static class EvalCommand
     {
         var (model, tokenizer) = LlamaCheckpoint.Load(directory);
         using var _ = model;
+        // The options are checked before a corpus is prepared for them.
+        if (blockSize > model.Config.MaxPositionEmbeddings)
+            throw new InvalidInputException($"--block-size {blockSize} is longer than the model's max_position_embeddings ({model.Config.MaxPositionEmbeddings}).");
+        if (maxWindows < 0) throw new InvalidInputException($"--max-windows {maxWindows}: must be zero (all) or positive.");
         string? temporary = null;
         string split = "validation";
         try
@@ -111,11 +115,8 @@ public static class EvalCommand
                 new CausalDataWriter(tokenizer, validationFraction: 0).Write(corpusPaths, dataFolder, textField);
                 split = "train";
             }
-            if (blockSize > model.Config.MaxPositionEmbeddings)
-                throw new InvalidInputException($"--block-size {blockSize} is longer than the model's max_position_embeddings ({model.Config.MaxPositionEmbeddings}).");
             using var windows = new CausalTokenWindows(dataFolder, split, tokenizer, blockSize, seed: 0);
             if (windows.Count == 0) throw new InvalidInputException($"{dataFolder}: the {split} split has fewer tokens than one window of --block-size {blockSize}.");
-            if (maxWindows < 0) throw new InvalidInputException($"--max-windows {maxWindows}: must be zero (all) or positive.");
             // Whole batches of the size asked for, as training's evaluation reads them; the last may be cut short by the limit.
             var metrics = new CausalLmObjective(model, tokenizer).Evaluate(windows.First(maxWindows), batchSize, maxBatches: 0);
             return new Dictionary<string, object?>

@@ -137,6 +137,11 @@ public class CausalLanguageModelTests : IDisposable
         var bytes = File.ReadAllBytes(weights);
         File.WriteAllBytes(weights, bytes[..(bytes.Length / 2)]);
         CliRun.Of("generate", "--model", _temp.Of("run", "model"), "hello").AssertFailsNaming(weights, "");
+        // eval checks its options before it prepares a corpus for them.
+        var model = _temp.Of("run", "model");
+        File.WriteAllBytes(weights, bytes);
+        CliRun.Of("eval", "--model", model, "--corpus", TestData.SotuPath, "--block-size", "32", "--max-windows", "-1").AssertFailsNaming("--max-windows", "must be zero (all) or positive");
+        CliRun.Of("eval", "--model", model, "--corpus", TestData.SotuPath, "--block-size", "65").AssertFailsNaming("--block-size 65", "longer than the model's max_position_embeddings (64)");
         CliRun.Of("generate", "--model", _temp.Of("run", "model"), "--temperature", "-1", "hello").AssertFailsNaming("--temperature", "must be zero (greedy) or positive");
         // Causal data is not masked-LM data, and an output folder keeps the kind of data it was made with.
         CliRun.Of("pretrain", "--data", data, "--output", _temp.Of("mlm"), "--max-steps", "1").AssertFailsNaming(data, "train on it with --objective causal");
