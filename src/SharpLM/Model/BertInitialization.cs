@@ -22,7 +22,9 @@ public static class BertInitialization
                     if (linear.bias is not null) nn.init.zeros_(linear.bias);
                     break;
                 case Embedding embedding:
-                    nn.init.normal_(embedding.weight, 0, config.InitializerRange);
+                    // TorchSharp's Embedding.weight wraps a new native reference on every get: disposed here, it
+                    // is not left for a later garbage collection to free in the middle of training.
+                    using (var weight = embedding.weight!) nn.init.normal_(weight, 0, config.InitializerRange);
                     break;
                 case LayerNorm norm:
                     nn.init.ones_(norm.weight);
@@ -32,6 +34,9 @@ public static class BertInitialization
         }
         foreach (var (name, parameter) in root.named_parameters())
             if (name.EndsWith("word_embeddings.weight", StringComparison.Ordinal))
-                parameter[config.PadTokenId].zero_();
+            {
+                using var padding = parameter[config.PadTokenId];
+                padding.zero_().Dispose(); // zero_ also returns a new wrapper
+            }
     }
 }
