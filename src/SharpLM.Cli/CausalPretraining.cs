@@ -25,14 +25,14 @@ internal sealed class CausalPretraining(string folder, ProcessGroup group, strin
         if (blockSize < 2) throw new InvalidInputException($"--block-size {blockSize}: must be at least 2.");
         if (group.IsRoot) Directory.CreateDirectory(folder);
         string data = dataFolder ?? Path.Combine(folder, "data");
+        var given = tokenizerPath is null ? null : ByteLevelBpeFiles.Load(tokenizerPath);
         if (dataFolder is null)
         {
             if (group.IsRoot && File.Exists(Path.Combine(data, PretrainingDataManifest.FileName)))
                 throw new InvalidInputException($"{data}: holds masked-LM data from an earlier run in {folder}; give causal pretraining another --output.");
             if (group.IsRoot && !CausalDataManifest.IsCausalFolder(data))
             {
-                var trainedOrGiven = tokenizerPath is not null ? ByteLevelBpeFiles.Load(tokenizerPath)
-                    : VocabCommand.TrainByteLevel(corpusPaths, VocabSize, 2, context, textField);
+                var trainedOrGiven = given ?? VocabCommand.TrainByteLevel(corpusPaths, VocabSize, 2, context, textField);
                 if (Directory.Exists(data)) Directory.Delete(data, recursive: true); // an unfinished preparation
                 var manifest = new CausalDataWriter(trainedOrGiven, defaultCorpus ? 0.1 : 0.01, options.Seed).Write(corpusPaths, data, textField);
                 context.Error.WriteLine($"prepared {manifest.TrainTokens:N0} training and {manifest.ValidationTokens:N0} validation tokens " +
@@ -41,7 +41,7 @@ internal sealed class CausalPretraining(string folder, ProcessGroup group, strin
             group.Barrier();
         }
         var tokenizer = ByteLevelBpeFiles.Load(data);
-        if (tokenizerPath is not null && ByteLevelBpeFiles.Load(tokenizerPath).Hash() != tokenizer.Hash())
+        if (given is not null && given.Hash() != tokenizer.Hash())
             throw new InvalidInputException($"{data}: prepared with another tokenizer than {tokenizerPath}; prepare it again, or leave out --tokenizer.");
         var dataManifest = CausalDataManifest.Load(data);
         var config = configPath is not null ? LlamaConfig.Load(configPath)

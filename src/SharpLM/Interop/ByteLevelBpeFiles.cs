@@ -21,8 +21,6 @@ public static class ByteLevelBpeFiles
     /// <summary>The tokenizer.json text of <paramref name="tokenizer"/>.</summary>
     public static string TokenizerJson(ByteLevelBpeTokenizer tokenizer)
     {
-        var vocab = new JsonObject();
-        foreach (var (token, id) in tokenizer.Vocabulary.OrderBy(p => p.Value)) vocab[token] = id;
         var merges = new JsonArray();
         foreach (var (left, right) in tokenizer.Merges) merges.Add($"{left} {right}");
         var added = new JsonArray();
@@ -46,10 +44,18 @@ public static class ByteLevelBpeFiles
             ["model"] = new JsonObject
             {
                 ["type"] = "BPE", ["dropout"] = null, ["unk_token"] = null, ["continuing_subword_prefix"] = null, ["end_of_word_suffix"] = null,
-                ["fuse_unk"] = false, ["byte_fallback"] = false, ["vocab"] = vocab, ["merges"] = merges,
+                ["fuse_unk"] = false, ["byte_fallback"] = false, ["vocab"] = VocabObject(tokenizer), ["merges"] = merges,
             },
         };
         return json.ToJsonString(Readable);
+    }
+
+    // Token → id in id order: vocab.json, and the model's vocab in tokenizer.json (a JSON node has one parent, so one each).
+    private static JsonObject VocabObject(ByteLevelBpeTokenizer tokenizer)
+    {
+        var vocab = new JsonObject();
+        foreach (var (token, id) in tokenizer.Vocabulary.OrderBy(p => p.Value)) vocab[token] = id;
+        return vocab;
     }
 
     /// <summary>
@@ -61,9 +67,7 @@ public static class ByteLevelBpeFiles
         if (Directory.Exists(path) || path.EndsWith('/')) path = Path.Combine(path, TokenizerFile);
         string folder = Path.GetDirectoryName(Path.GetFullPath(path))!;
         Directory.CreateDirectory(folder);
-        var vocab = new JsonObject();
-        foreach (var (token, id) in tokenizer.Vocabulary.OrderBy(p => p.Value)) vocab[token] = id;
-        AtomicFile.WriteAllText(Path.Combine(folder, "vocab.json"), vocab.ToJsonString(Readable));
+        AtomicFile.WriteAllText(Path.Combine(folder, "vocab.json"), VocabObject(tokenizer).ToJsonString(Readable));
         AtomicFile.WriteText(Path.Combine(folder, "merges.txt"), writer =>
         {
             writer.Write("#version: 0.2\n");

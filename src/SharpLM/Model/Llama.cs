@@ -274,11 +274,11 @@ public sealed class LlamaModel : Module
         long start = cache?.Length ?? 0, length = inputIds.shape[1];
         if (start + length > _config.MaxPositionEmbeddings)
             throw new InvalidInputException($"{start + length} positions are more than the model's max_position_embeddings ({_config.MaxPositionEmbeddings}).");
-        var (cos, sin) = RotaryEmbedding.Table(_config.HeadSize, _config.RopeTheta, start, length, TokenEmbeddings.dtype, inputIds.device);
+        var hidden = embed_tokens.call(inputIds);
+        var (cos, sin) = RotaryEmbedding.Table(_config.HeadSize, _config.RopeTheta, start, length, hidden.dtype, inputIds.device);
         using (cos)
         using (sin)
         {
-            var hidden = embed_tokens.call(inputIds);
             for (int i = 0; i < layers.Count; i++)
             {
                 var next = layers[i].Forward(hidden, cos, sin, cache, i);
@@ -340,13 +340,24 @@ public sealed class LlamaForCausalLM : Module<Tensor, Tensor>, IMixedPrecision
     /// </summary>
     public Tensor Loss(Tensor inputIds, Tensor? labels = null)
     {
+        var (logits, targets) = NextTokenLogits(inputIds, labels);
+        using (logits)
+        using (targets)
+            return functional.cross_entropy(logits, targets, ignore_index: -100);
+    }
+
+    /// <summary>
+    /// The logits of every position that has a next token, [batch × (length - 1), vocab] (float32), and the tokens they
+    /// predict, [batch × (length - 1)]: position t predicts token t + 1 of <paramref name="labels"/> (the ids when null).
+    /// <see cref="Loss"/> and pretraining's per-token losses both start here.
+    /// </summary>
+    public (Tensor Logits, Tensor Targets) NextTokenLogits(Tensor inputIds, Tensor? labels = null)
+    {
         using var logits = forward(inputIds);
         long length = inputIds.shape[1];
         using var predicting = logits.narrow(1, 0, length - 1);
-        using var flat = predicting.reshape(-1, Config.VocabSize);
         using var targets = (labels ?? inputIds).narrow(1, 1, length - 1);
-        using var flatTargets = targets.reshape(-1);
-        return functional.cross_entropy(flat, flatTargets, ignore_index: -100);
+        return (predicting.reshape(-1, Config.VocabSize), targets.reshape(-1));
     }
 
     /// <summary>A new key/value cache for generation.</summary>

@@ -48,15 +48,15 @@ public sealed class CausalLmObjective(LlamaForCausalLM model, ByteLevelBpeTokeni
     // (a training step does not need the argmax over the whole vocabulary at every position).
     private (Tensor Losses, Tensor? Correct) TokenLosses(Tensor ids, bool scoreGuesses)
     {
-        using var logits = model.forward(ids);
-        long length = ids.shape[1];
-        using var predicting = logits.narrow(1, 0, length - 1);
-        using var flat = predicting.reshape(-1, model.Config.VocabSize);
-        using var targets = ids.narrow(1, 1, length - 1).reshape(-1);
-        var losses = nn.functional.cross_entropy(flat, targets, reduction: nn.Reduction.None);
-        if (!scoreGuesses) return (losses, null);
-        using var guesses = flat.argmax(-1);
-        return (losses, guesses.eq(targets));
+        var (flat, targets) = model.NextTokenLogits(ids);
+        using (flat)
+        using (targets)
+        {
+            var losses = nn.functional.cross_entropy(flat, targets, reduction: nn.Reduction.None);
+            if (!scoreGuesses) return (losses, null);
+            using var guesses = flat.argmax(-1);
+            return (losses, guesses.eq(targets));
+        }
     }
 
     /// <inheritdoc/>

@@ -149,9 +149,9 @@ public sealed class TextGenerator : IDisposable
         if (options.TopP < 1)
         {
             var (sorted, order) = scores.sort(descending: true);
-            var cumulative = sorted.softmax(0).cumsum(0);
+            var sortedProbabilities = sorted.softmax(0);
             // Drop a token once the tokens before it already reach p; the most likely one always stays.
-            var before = cumulative - sorted.softmax(0);
+            var before = sortedProbabilities.cumsum(0) - sortedProbabilities;
             var drop = before.ge(options.TopP);
             var dropped = zeros_like(drop).index_copy_(0, order, drop);
             scores.masked_fill_(dropped, double.NegativeInfinity);
