@@ -12,7 +12,6 @@ import importlib.util
 import json
 import os
 import sys
-import time
 
 import torch
 
@@ -22,7 +21,7 @@ sys.path.insert(0, here)
 spec = importlib.util.spec_from_file_location("llama", os.path.join(here, "..", "tests", "reference", "llama_causal.py"))
 llama = importlib.util.module_from_spec(spec)
 spec.loader.exec_module(llama)
-from pytorch_pretraining_step import peak_rss_mb  # noqa: E402 (the BERT peer's, on the same /proc field)
+from pytorch_pretraining_step import time_steps  # noqa: E402 (the BERT peer's loop and /proc field)
 
 
 def main():
@@ -48,13 +47,7 @@ def main():
         optimizer.step()
         return float(loss)
 
-    for _ in range(warmup):
-        first = step()
-    start = time.perf_counter()
-    for _ in range(steps):
-        last = step()
-    seconds = time.perf_counter() - start
-    print(json.dumps({"tokens_per_second": ids.numel() * steps / seconds, "peak_rss_mb": peak_rss_mb(), "first_loss": first, "last_loss": last}))
+    time_steps(step, warmup, steps, ids.numel())
 
 
 if __name__ == "__main__":

@@ -32,6 +32,17 @@ def peak_rss_mb():
     return float("nan")
 
 
+def time_steps(step, warmup, steps, tokens):
+    """Runs warmup untimed steps, then times steps more; prints the JSON line the C# benchmark reads (tokens per step)."""
+    for _ in range(warmup):
+        first = step()
+    start = time.perf_counter()
+    for _ in range(steps):
+        last = step()
+    seconds = time.perf_counter() - start
+    print(json.dumps({"tokens_per_second": tokens * steps / seconds, "peak_rss_mb": peak_rss_mb(), "first_loss": first, "last_loss": last}))
+
+
 def main():
     config_path, weights_path, batch_path, recipe, steps, warmup, threads = sys.argv[1:8]
     steps, warmup = int(steps), int(warmup)
@@ -68,13 +79,7 @@ def main():
         optimizer.step()
         return float(loss)
 
-    for _ in range(warmup):
-        first = step()
-    start = time.perf_counter()
-    for _ in range(steps):
-        last = step()
-    seconds = time.perf_counter() - start
-    print(json.dumps({"tokens_per_second": tokens * steps / seconds, "peak_rss_mb": peak_rss_mb(), "first_loss": first, "last_loss": last}))
+    time_steps(step, warmup, steps, tokens)
 
 
 if __name__ == "__main__":
